@@ -14,6 +14,8 @@ from qa.manifest import CorpusError
 app = typer.Typer(help="年鉴问答 — question answering over Chinese local yearbooks.", no_args_is_help=True)
 corpus_app = typer.Typer(help="Parse the yearbooks listed in corpus/manifest.json.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
+index_app = typer.Typer(help="Build the hybrid (BM25 + FAISS) index from the parsed corpus.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
 console = Console()
 
 
@@ -46,6 +48,74 @@ def corpus_build() -> None:
         console.print(table)
         kinds = ", ".join(f"{kind} {n}" for kind, n in summary.per_kind().most_common())
         console.print(f"kinds: {kinds}; CJK retention {summary.retention:.3%}")
+
+
+@index_app.command("build")
+def index_build() -> None:
+    """Chunk, tokenise and embed the parsed corpus into index/<name>/ (built aside, renamed into place)."""
+    from qa.embedding import load_embedder
+    from qa.store import build_index
+
+    settings = get_settings()
+    try:
+        with console.status(f"loading embedding model {settings.embedding_model}…"):
+            embedder = load_embedder(settings.embedding_model, settings.cache_dir, settings.embedding_query_prefix)
+        manifest = build_index(settings, embedder, progress=True)
+    except CorpusError as exc:
+        fail(str(exc))
+        return
+    counts = manifest["counts"]
+    console.print(
+        f"index [bold]{settings.index_path()}[/]: {counts['records']} records, {counts['chunks']} chunks, "
+        f"{manifest['embedding']['model']} ({manifest['embedding']['dims']} dims, {manifest['faiss']['kind']}), "
+        f"built in {manifest['build_seconds']} s"
+    )
+
+
+@app.command("search")
+def search(
+    query: str = typer.Argument(..., help="Question or keywords, in Chinese."),
+    k: int = typer.Option(5, "--k", min=1, max=50, help="Number of hits."),
+    category: list[str] = typer.Option(None, "--category", help="Only this 类目 (repeatable)."),
+    yearbook: list[str] = typer.Option(None, "--yearbook", help="Only this yearbook id (repeatable)."),
+    retriever: str = typer.Option("hybrid", "--retriever", help="hybrid, lexical or dense."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Ranked passages for a query, with path and printed page."""
+    import json
+
+    from qa.retrieval import SearchFilters, UnknownFilterValue
+
+    pipeline = _load_pipeline()
+    try:
+        hits = pipeline.retriever.search(query, k, SearchFilters(yearbook=yearbook or None, category=category or None),
+                                         mode=retriever)  # type: ignore[arg-type]
+    except UnknownFilterValue as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        rows = [{"chunk_id": h.chunk.id, "score": round(h.score, 6), "section_path": h.chunk.path,
+                 "page": h.chunk.page_start, "text": h.chunk.text} for h in hits]
+        typer.echo(json.dumps({"query": query, "results": rows}, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"{query}")
+    for column in ("#", "score", "path", "page", "text"):
+        table.add_column(column)
+    for n, hit in enumerate(hits, start=1):
+        table.add_row(str(n), f"{hit.score:.4f}", " › ".join(hit.chunk.path), str(hit.chunk.page_start or "—"),
+                      hit.chunk.text[:80].replace("\n", " "))
+    console.print(table)
+
+
+def _load_pipeline():
+    from qa.pipeline import Pipeline
+    from qa.store import IndexStoreError
+
+    try:
+        with console.status("loading index…"):
+            return Pipeline.load(get_settings())
+    except (IndexStoreError, CorpusError) as exc:
+        fail(str(exc))
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m qa.cli`

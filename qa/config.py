@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     weight_words: float = Field(1.0, ge=0, description="Fusion weight of BM25 over jieba words.")
     weight_bigrams: float = Field(1.0, ge=0, description="Fusion weight of BM25 over CJK bigrams.")
     weight_dense: float = Field(0.0, ge=0, description="Fusion weight of the dense (FAISS) retriever.")
+    weight_expansion: float = Field(0.5, ge=0, le=1, description="BM25 weight of thesaurus terms added to a question, relative to its own words.")
     fusion_rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     candidate_pool: int = Field(50, ge=5, le=1000, description="Hits taken from each retriever before fusion.")
 

@@ -272,7 +272,7 @@ def _parse_entries(builder: _Builder, category: CategorySpec, lines: list[Line])
             return True
         previous = lines[k - 1] if k > 0 else None
         return len(lines[k].text) <= 10 and not builder.ends_paragraph(following) and (
-            previous is None or bool(_ENDS_SENTENCE.search(previous.text))
+            previous is None or previous.text.endswith(("。", "！", "？")) or previous.text.startswith("（供稿")
         )
 
     k = 0
@@ -385,19 +385,18 @@ def _parse_documents(builder: _Builder, category: CategorySpec, lines: list[Line
 
 def _parse_document(builder: _Builder, category: CategorySpec, lines: list[Line], title_count: int) -> None:
     title = join_wrapped([line.text for line in lines[:title_count]]) or category.name
-    builder.structure.extend(line.text for line in lines[:title_count])
+    header = lines[:title_count]
     body = lines[title_count:]
     doc_number = None
     if body and _DOC_NUMBER.match(body[0].text):
         doc_number = body[0].text
-        builder.structure.append(doc_number)
-        body = body[1:]
+        header, body = header + body[:1], body[1:]
 
     path = [category.name, title]
     chapter = ""
     article: str | None = None
     article_lines: list[Line] = []
-    preamble: list[Line] = []
+    preamble: list[Line] = list(header)  # title and 文号 open the document's first block, as printed
 
     def flush_article() -> None:
         if article is not None:

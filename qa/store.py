@@ -1,0 +1,175 @@
+"""The index store: `index/<name>/` is a folder of plain files described by a manifest.
+
+Built in a temporary sibling folder and renamed into place, so a crash never leaves half an index.
+Loading checks the schema, every file's checksum, the corpus it was built from and the embedding
+model, and refuses a mismatch with a message that says how to fix it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import faiss
+
+from qa.atomic import building_dir
+from qa.chunking import chunk_records
+from qa.config import Settings
+from qa.corpus import load_records, records_path
+from qa.embedding import Embedder
+from qa.lexical import Analyzer, BM25Field, extract_user_words
+from qa.manifest import file_sha256, load_manifest
+from qa.records import Chunk, Record
+from qa.tokens import ENCODING, count_tokens
+from qa.vector import build_vector_index, load_vector_index, save_vector_index
+
+SCHEMA_VERSION = 1
+_PACKAGES = ("qa", "faiss-cpu", "bm25s", "jieba", "sentence-transformers", "torch", "tiktoken", "numpy")
+
+
+class IndexStoreError(Exception):
+    """The index is missing, damaged or does not match the configuration; the message says what to do."""
+
+
+@dataclass
+class LoadedIndex:
+    """Everything retrieval needs, read once at start-up and shared read-only."""
+
+    path: Path
+    manifest: dict
+    records: dict[str, Record]
+    chunks: list[Chunk]
+    analyzer: Analyzer
+    words: BM25Field
+    bigrams: BM25Field
+    vectors: faiss.Index
+
+
+def build_index(settings: Settings, embedder: Embedder, progress: bool = False) -> dict:
+    """Chunk, tokenise, embed and store every parsed yearbook; return the new manifest."""
+    started = time.perf_counter()
+    corpus = load_manifest(settings.corpus_dir)
+    records: list[Record] = []
+    corpus_info = []
+    for spec in corpus.yearbooks:
+        book_records = load_records(settings.parsed_dir, spec.id)
+        records += book_records
+        corpus_info.append({
+            "yearbook": spec.id, "title": spec.title, "edition_year": spec.edition_year,
+            "records_year": spec.records_year, "region": spec.region, "source_sha256": spec.sha256,
+            "records_sha256": file_sha256(records_path(settings.parsed_dir, spec.id)), "records": len(book_records),
+        })
+    chunks = chunk_records(
+        records, lambda text: count_tokens(text, settings.cache_dir / "tiktoken"),
+        settings.chunk_target_tokens, settings.chunk_overlap_tokens,
+    )
+    region_names = [name for spec in corpus.yearbooks for name in spec.region_names]
+    user_words = extract_user_words(records, region_names)
+    analyzer = Analyzer(user_words)
+    indexed = [chunk.indexed_text() for chunk in chunks]
+    words = BM25Field.build([analyzer.words(text) for text in indexed])
+    bigrams = BM25Field.build([analyzer.bigrams(text) for text in indexed])
+    vectors = embedder.embed_documents(indexed, settings.embedding_batch_size, progress)
+    vector_index = build_vector_index(vectors, settings.faiss_kind)
+
+    final = settings.index_path()
+    with building_dir(final) as staging:
+        _write_jsonl(staging / "records.jsonl", records)
+        _write_jsonl(staging / "chunks.jsonl", chunks)
+        (staging / "userdict.txt").write_text("\n".join(user_words) + "\n", encoding="utf-8")
+        words.save(staging / "bm25_words")
+        bigrams.save(staging / "bm25_bigrams")
+        save_vector_index(vector_index, staging / "vectors.faiss")
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "name": settings.index_name,
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "corpus": corpus_info,
+            "chunking": {"encoding": ENCODING, "target_tokens": settings.chunk_target_tokens,
+                         "overlap_tokens": settings.chunk_overlap_tokens},
+            "embedding": {"model": embedder.name, "dims": embedder.dims, "fingerprint": embedder.fingerprint,
+                          "query_prefix": embedder.query_prefix},
+            "faiss": {"kind": settings.faiss_kind, "vectors": int(vector_index.ntotal)},
+            "counts": {"records": len(records), "chunks": len(chunks), "user_words": len(user_words)},
+            "packages": {name: _version(name) for name in _PACKAGES},
+            "build_seconds": round(time.perf_counter() - started, 2),
+        }
+        manifest["files"] = {
+            str(path.relative_to(staging)): file_sha256(path)
+            for path in sorted(staging.rglob("*")) if path.is_file()
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+def read_manifest(folder: Path) -> dict:
+    """The index manifest after checking schema and file checksums."""
+    rebuild = "rebuild it with `qa index build`"
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise IndexStoreError(f"no index at {folder}: build it with `qa corpus build && qa index build`")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IndexStoreError(f"{path} is damaged ({exc}); {rebuild}") from exc
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        raise IndexStoreError(f"{folder} has index schema {manifest.get('schema_version')}, "
+                          f"this version reads {SCHEMA_VERSION}; {rebuild}")
+    for name, expected in manifest.get("files", {}).items():
+        file = folder / name
+        if not file.is_file():
+            raise IndexStoreError(f"{file} is missing; {rebuild}")
+        if file_sha256(file) != expected:
+            raise IndexStoreError(f"{file} is damaged (checksum mismatch); {rebuild}")
+    return manifest
+
+
+def load_index(settings: Settings, embedder: Embedder) -> LoadedIndex:
+    """Load the configured index, refusing one that does not match the corpus or the model."""
+    folder = settings.index_path()
+    manifest = read_manifest(folder)
+    expected = manifest["embedding"]
+    if expected["model"] != embedder.name or expected["fingerprint"] != embedder.fingerprint:
+        raise IndexStoreError(
+            f"{folder} was built with embedding model '{expected['model']}' (weights {expected['fingerprint'][:12]}), "
+            f"but the configured model is '{embedder.name}' (weights {embedder.fingerprint[:12]}); "
+            "set QA_EMBEDDING_MODEL to the index's model or rebuild with `qa index build`"
+        )
+    current = {spec.id: spec.sha256 for spec in load_manifest(settings.corpus_dir).yearbooks}
+    built = {entry["yearbook"]: entry["source_sha256"] for entry in manifest["corpus"]}
+    if current != built:
+        raise IndexStoreError(
+            f"{folder} was built from a different corpus ({sorted(built)}) than corpus/manifest.json lists "
+            f"({sorted(current)}); run `qa corpus build && qa index build`"
+        )
+    records = {r.id: r for r in _read_jsonl(folder / "records.jsonl", Record)}
+    chunks = _read_jsonl(folder / "chunks.jsonl", Chunk)
+    user_words = (folder / "userdict.txt").read_text(encoding="utf-8").split()
+    return LoadedIndex(
+        path=folder, manifest=manifest, records=records, chunks=chunks, analyzer=Analyzer(user_words),
+        words=BM25Field.load(folder / "bm25_words"), bigrams=BM25Field.load(folder / "bm25_bigrams"),
+        vectors=load_vector_index(folder / "vectors.faiss"),
+    )
+
+
+def _write_jsonl(path: Path, items: list) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for item in items:
+            handle.write(json.dumps(item.model_dump(mode="json"), ensure_ascii=False) + "\n")
+
+
+def _read_jsonl(path: Path, model: type) -> list:
+    with path.open(encoding="utf-8") as handle:
+        return [model.model_validate_json(line) for line in handle if line.strip()]
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
