@@ -125,6 +125,15 @@ class BM25Field:
     def vocabulary(self) -> set[str]:
         return set(self._model.vocab_dict)
 
+    def idf(self) -> dict[str, float]:
+        """Inverse document frequency of every token, read off the stored sparse matrix."""
+        scores = self._model.scores
+        indptr = np.append(np.asarray(scores["indptr"]), len(scores["data"]))
+        frequencies = np.diff(indptr)
+        n = scores["num_docs"]
+        return {token: float(np.log(1 + (n - frequencies[i] + 0.5) / (frequencies[i] + 0.5)))
+                for token, i in self._model.vocab_dict.items() if i < len(frequencies)}
+
     def scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every document for the query tokens (unknown tokens score nothing)."""
         known = [t for t in tokens if t in self._model.vocab_dict]

@@ -1,25 +1,30 @@
-"""Hybrid retrieval: BM25 over words, BM25 over bigrams and FAISS vectors, fused by weighted RRF.
+"""Hybrid retrieval: BM25 over words, BM25 over bigrams and FAISS vectors, fused, then reranked.
 
-Reciprocal-rank fusion needs no score calibration between retrievers; each retriever's weight is
-a setting, tuned on the evaluation set's dev split (a weight of 0 leaves a retriever out).
+Each retriever's scores are divided by their best score and added with a weight (CombSUM); the
+weights are settings tuned on the evaluation set's dev split (0 leaves a retriever out). The top
+of the fused list is then reranked by how well one sentence window covers the question's rare
+terms, which prefers the passage that states the fact over one that merely shares its words.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel
 
 from qa.config import Settings
+from qa.coverage import CoverageScorer
 from qa.embedding import Embedder
 from qa.query import Question, QuestionReader
 from qa.records import Chunk
 from qa.store import LoadedIndex
 from qa.vector import search_vectors
 
-RetrieverMode = Literal["hybrid", "lexical", "dense"]
+# hybrid: all retrievers fused and reranked; lexical: both BM25 fields fused and reranked;
+# words / bigrams / dense: one retriever alone, no rerank (to report each side by side).
+RetrieverMode = Literal["hybrid", "lexical", "words", "bigrams", "dense"]
 
 
 class SearchFilters(BaseModel):
@@ -39,8 +44,7 @@ class Hit:
 
     chunk: Chunk
     score: float
-    ranks: dict[str, int] = field(default_factory=dict)
-    bm25_words: float = 0.0
+    bm25_words: float = 0.0  # raw BM25 of the question's words: an absolute signal for refusal
 
 
 class Retriever:
@@ -54,6 +58,8 @@ class Retriever:
         self._categories = np.array([c.category for c in index.chunks])
         latest = max(index.manifest["corpus"], key=lambda entry: entry.get("edition_year", 0))
         self.reader = QuestionReader(index.analyzer, index.words.vocabulary(), latest.get("edition_year", 0))
+        bigram_idf = index.bigrams.idf()
+        self.coverage = CoverageScorer(bigram_idf, max(bigram_idf.values(), default=1.0))
 
     @property
     def yearbooks(self) -> list[str]:
@@ -84,41 +90,51 @@ class Retriever:
         settings = self.settings
         allowed = self.allowed(filters)
         weights = {"words": settings.weight_words, "bigrams": settings.weight_bigrams, "dense": settings.weight_dense}
-        if mode == "lexical":
-            weights["dense"] = 0.0
-        elif mode == "dense":
-            weights = {"words": 0.0, "bigrams": 0.0, "dense": 1.0}
+        if mode != "hybrid":
+            weights = {name: (weight if mode == "lexical" else float(name == mode)) for name, weight in weights.items()}
+            if mode == "lexical":
+                weights["dense"] = 0.0
+        rerank = mode in ("hybrid", "lexical") and settings.weight_coverage > 0
         analyzer, extra = self.index.analyzer, " ".join(question.expansions)
         word_scores = self.index.words.scores(analyzer.words(question.text))
         if extra:
             word_scores += settings.weight_expansion * self.index.words.scores(analyzer.words(extra))
-        rankings: dict[str, list[int]] = {}
+        fused = np.zeros(len(self.index.chunks), dtype=np.float32)
         if weights["words"] > 0:
-            rankings["words"] = _top(word_scores, settings.candidate_pool, allowed)
+            fused += weights["words"] * _max_normalised(word_scores)
         if weights["bigrams"] > 0:
             bigram_scores = self.index.bigrams.scores(analyzer.bigrams(question.text))
             if extra:
                 bigram_scores += settings.weight_expansion * self.index.bigrams.scores(analyzer.bigrams(extra))
-            rankings["bigrams"] = _top(bigram_scores, settings.candidate_pool, allowed)
+            fused += weights["bigrams"] * _max_normalised(bigram_scores)
         if weights["dense"] > 0:
             vector = self.embedder.embed_query(question.search_text())
-            ids, _ = search_vectors(self.index.vectors, vector, settings.candidate_pool, allowed)
-            rankings["dense"] = ids.tolist()
+            ids, similarities = search_vectors(self.index.vectors, vector, settings.candidate_pool, allowed)
+            dense = np.zeros_like(fused)
+            dense[ids] = np.maximum(similarities, 0.0)
+            fused += weights["dense"] * _max_normalised(dense)
+        if allowed is not None:
+            fused = np.where(allowed, fused, 0.0)
+        pool = _top(fused, max(k, settings.rerank_depth))
+        if rerank and pool:
+            terms = self.coverage.question_terms(question.text, question.expansions, settings.weight_expansion)
+            top = float(fused[pool[0]])
+            score = {i: float(fused[i]) / top + settings.weight_coverage
+                     * self.coverage.best_window(terms, self.index.chunks[i].indexed_text()) for i in pool}
+        else:
+            score = {i: float(fused[i]) for i in pool}
+        pool.sort(key=lambda i: (-score[i], i))
+        return [Hit(self.index.chunks[i], score[i], float(word_scores[i])) for i in pool[:k]]
 
-        fused: dict[int, float] = {}
-        ranks: dict[int, dict[str, int]] = {}
-        for name, ranking in rankings.items():
-            for rank, chunk_index in enumerate(ranking, start=1):
-                fused[chunk_index] = fused.get(chunk_index, 0.0) + weights[name] / (settings.fusion_rrf_k + rank)
-                ranks.setdefault(chunk_index, {})[name] = rank
-        best = sorted(fused, key=lambda i: (-fused[i], i))[:k]
-        return [Hit(self.index.chunks[i], fused[i], ranks[i], float(word_scores[i])) for i in best]
+
+def _max_normalised(scores: np.ndarray) -> np.ndarray:
+    """Scores divided by their maximum, so that retrievers with different scales can be added."""
+    peak = float(scores.max()) if scores.size else 0.0
+    return scores / peak if peak > 0 else scores
 
 
-def _top(scores: np.ndarray, n: int, allowed: np.ndarray | None) -> list[int]:
-    """Indexes of the n highest positive scores among allowed documents."""
-    if allowed is not None:
-        scores = np.where(allowed, scores, 0.0)
+def _top(scores: np.ndarray, n: int) -> list[int]:
+    """Indexes of the n highest positive scores, best first (ties by index, for determinism)."""
     n = min(n, int(np.count_nonzero(scores > 0)))
     if n == 0:
         return []

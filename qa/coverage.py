@@ -1,0 +1,48 @@
+"""How much of a question a piece of text covers, weighted by how rare each term is.
+
+Used twice: to rerank retrieved chunks (the question's rare terms together in one sentence beat
+the same terms scattered over a page) and to pick answer sentences. Terms are the question's CJK
+bigrams and Latin words/numbers, weighted by IDF; expansion terms count at a reduced weight.
+"""
+
+from __future__ import annotations
+
+from qa.chunking import split_sentences
+from qa.lexical import Analyzer
+
+WINDOW_SENTENCES = 2
+
+
+class CoverageScorer:
+    """Scores text against a question's weighted terms."""
+
+    def __init__(self, idf: dict[str, float], default_idf: float) -> None:
+        self._idf = idf
+        self._default = default_idf
+
+    def question_terms(self, text: str, expansions: tuple[str, ...] = (), expansion_weight: float = 0.5) -> dict[str, float]:
+        """Term → weight: IDF for the question's own terms, scaled for thesaurus terms."""
+        terms: dict[str, float] = {}
+        for term in Analyzer.bigrams(" ".join(expansions)):
+            terms[term] = expansion_weight * self._idf.get(term, self._default)
+        for term in Analyzer.bigrams(text):
+            terms[term] = self._idf.get(term, self._default)
+        return terms
+
+    @staticmethod
+    def coverage(terms: dict[str, float], text: str) -> float:
+        """Share of the question's term weight present in `text` (0–1)."""
+        total = sum(terms.values())
+        if not total:
+            return 0.0
+        present = set(Analyzer.bigrams(text))
+        return sum(w for term, w in terms.items() if term in present) / total
+
+    def best_window(self, terms: dict[str, float], text: str) -> float:
+        """Best coverage by any run of up to WINDOW_SENTENCES consecutive sentences of `text`."""
+        spans = split_sentences(text)
+        best = 0.0
+        for i in range(len(spans)):
+            window = text[spans[i][0] : spans[min(i + WINDOW_SENTENCES, len(spans)) - 1][1]]
+            best = max(best, self.coverage(terms, window))
+        return best
