@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     index_name: str = Field("default", description="Name of the index folder under index_dir.")
     cache_dir: Path = Field(Path.home() / ".cache" / "qa", description="Offline caches (tiktoken ranks, built models).")
     chunk_target_tokens: int = Field(320, ge=32, le=2000, description="Chunk size in cl100k_base tokens.")
-    chunk_overlap_tokens: int = Field(48, ge=0, le=500, description="Overlap between consecutive pieces of one long record.")
+    chunk_overlap_tokens: int = Field(80, ge=0, le=500, description="Overlap between consecutive pieces of one long record.")
     embedding_model: str = Field(
         "static-zh-words",
         description=(

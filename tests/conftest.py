@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from qa.config import Settings
 from qa.manifest import YearbookSpec, load_manifest, read_source
 from qa.parsing import ParsedBook, parse_yearbook
 
@@ -26,3 +27,35 @@ def yearbook_text(yearbook_spec: YearbookSpec) -> str:
 @pytest.fixture(scope="session")
 def parsed_book(yearbook_text: str, yearbook_spec: YearbookSpec) -> ParsedBook:
     return parse_yearbook(yearbook_text, yearbook_spec)
+
+
+@pytest.fixture(scope="session")
+def index_settings(tmp_path_factory) -> Settings:
+    """Settings for a real index built once from the real yearbook into a temporary folder."""
+    from qa.corpus import build_corpus
+
+    root = tmp_path_factory.mktemp("qa")
+    settings = Settings(corpus_dir=CORPUS_DIR, parsed_dir=root / "parsed", index_dir=root / "index")
+    build_corpus(settings.corpus_dir, settings.parsed_dir)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def embedder(index_settings):
+    from qa.embedding import load_embedder
+
+    return load_embedder(index_settings.embedding_model, index_settings.cache_dir)
+
+
+@pytest.fixture(scope="session")
+def built_index(index_settings, embedder) -> dict:
+    from qa.store import build_index
+
+    return build_index(index_settings, embedder)
+
+
+@pytest.fixture(scope="session")
+def pipeline(index_settings, built_index):
+    from qa.pipeline import Pipeline
+
+    return Pipeline.load(index_settings)
