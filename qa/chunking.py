@@ -38,10 +38,15 @@ def chunk_records(records: Iterable[Record], count_tokens: Callable[[str], int],
         else:
             pieces = _text_pieces(record.text, count_tokens, target_tokens, overlap_tokens)
         for n, (start, end, text) in enumerate(pieces):
+            shift = text.find(record.text[start:end].strip("\n"))  # a table piece starts with its repeated header
+            breaks = [(0, record.page_at(start))] + [
+                (offset - start + shift, page) for offset, page in record.page_breaks if start < offset < end
+            ]
             chunks.append(Chunk(
                 id=f"{record.id}#{n}", record_id=record.id, yearbook=record.yearbook, kind=record.kind,
-                path=record.path, page_start=record.page_start, page_end=record.page_end,
-                start=start, end=end, text=text, doc_number=record.doc_number,
+                path=record.path, page_start=record.page_at(start), page_end=record.page_at(end - 1),
+                page_breaks=[(o, p) for o, p in breaks if p is not None], start=start, end=end, text=text,
+                doc_number=record.doc_number,
             ))
     return chunks
 

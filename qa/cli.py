@@ -16,6 +16,8 @@ corpus_app = typer.Typer(help="Parse the yearbooks listed in corpus/manifest.jso
 app.add_typer(corpus_app, name="corpus")
 index_app = typer.Typer(help="Build the hybrid (BM25 + FAISS) index from the parsed corpus.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
+bench_app = typer.Typer(help="Benchmarks that print speed and size figures.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 console = Console()
 
 
@@ -105,6 +107,23 @@ def search(
         table.add_row(str(n), f"{hit.score:.4f}", " › ".join(hit.chunk.path), str(hit.chunk.page_start or "—"),
                       hit.chunk.text[:80].replace("\n", " "))
     console.print(table)
+
+
+@bench_app.command("index")
+def bench_index_command(
+    builds: int = typer.Option(3, min=1, help="Index builds to time."),
+    rounds: int = typer.Option(20, min=1, help="Rounds over the benchmark queries."),
+) -> None:
+    """Index build time, in-process search p50/p95 and index size."""
+    from qa.benchmark import bench_index
+
+    figures = bench_index(get_settings(), builds, rounds)
+    console.print(
+        f"index build (median of {builds}): {figures['build_s_median']:.2f} s\n"
+        f"search in process: p50 {figures['search_ms_p50']:.2f} ms, p95 {figures['search_ms_p95']:.2f} ms "
+        f"over {figures['searches']} searches\n"
+        f"index size: {figures['index_mb']:.1f} MB for {figures['chunks']} chunks"
+    )
 
 
 def _load_pipeline():

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     rerank_depth: int = Field(30, ge=1, le=200, description="How many fused hits the coverage rerank reorders.")
     candidate_pool: int = Field(50, ge=5, le=1000, description="Nearest vectors taken from FAISS before fusion.")
 
+    # --- answering ----------------------------------------------------------------------------
+    answer_min_confidence: float = Field(
+        0.5, ge=0, le=1,
+        description="Refuse when the best sentence and its path cover less than this share of the question's term weight (tuned on the dev split).",
+    )
+
     def index_path(self) -> Path:
         """Folder of the active index."""
         return self.index_dir / self.index_name

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import bm25s
 import jieba
+import jieba.posseg
 import numpy as np
 
 from qa.records import Record
@@ -24,7 +25,9 @@ STOPWORDS = frozenset(
     """多少 什么 哪些 哪个 哪里 哪儿 哪 请问 吗 呢 吧 啊 呀 么 是 的 了 着 过 和 与 及 或 在 有 怎么 怎样 如何 为什么
     几 几个 谁 何时 哪天 哪年 什么时候 是否 有没有 是不是 一下 告诉 我 我们 你 您 想 知道 能 能否 可以 会 要 就 都 也
     还 被 把 给 对 从 到 为 这 那 这个 那个 其 该 之 个 吗？ 么样 怎么样 多大 多长 多久 多高 第几 共 一共 总共 请 查询
-    查 问 下 去 来 又 上 中 啥 干啥 咋 咋样""".split()
+    查 问 下 去 来 又 上 中 啥 干啥 咋 咋样 现在 开始 出来 出去 没有 不是 自己 家里 一家 最多 最长 几种 有人 交给 会上
+    一个 哪种 什么样 多长 怎么办 能够 已经 曾经 还有 需要 应该 主要 一般 大概 左右 目前 当时 这些 那些 其中 到底 究竟
+    一年 一直 然后 以后 之后 之前 时候 情况 方面""".split()
 )
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+|[A-Za-z]+|\d+(?:\.\d+)?")
@@ -78,6 +81,10 @@ class Analyzer:
         self._segmenter.initialize()
         for word in user_words:
             self._segmenter.add_word(word, freq=USER_WORD_FREQ)
+
+    def tagger(self) -> jieba.posseg.POSTokenizer:
+        """Part-of-speech tagging over the same segmenter (place names are tagged 'ns')."""
+        return jieba.posseg.POSTokenizer(self._segmenter)
 
     def words(self, text: str) -> list[str]:
         """Search-mode jieba tokens (whole terms and their parts), lower-cased, without stopwords."""

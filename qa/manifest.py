@@ -43,6 +43,10 @@ class YearbookSpec(BaseModel):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     front_matter: str = Field("卷首", description="Category name given to text before the first category.")
     running_heads: list[str] = Field(default_factory=list, description="Page-head lines to drop (whitespace-insensitive).")
+    statistical_sources: list[str] = Field(
+        default_factory=list,
+        description="Path parts (categories, document titles) holding final statistics; cited first when figures conflict.",
+    )
     categories: list[CategorySpec]
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from qa.manifest import CategorySpec, CorpusError, YearbookSpec
 from qa.pages import PageMap, locate_pages
 from qa.records import Record, RecordKind
-from qa.textrepair import count_cjk, display_width, join_wrapped, repair_spaces
+from qa.textrepair import count_cjk, display_width, join_wrapped, join_wrapped_with_offsets, repair_spaces
 
 BLOCK_MAX_CHARS = 800  # a report's paragraphs are grouped into blocks of about this size
 _SENTENCE_PUNCT = re.compile(r"[，。；：！？,;:!?]")
@@ -163,11 +163,21 @@ class _Builder:
             yield current
 
     def emit(self, kind: RecordKind, path: list[str], title: str, lines: list[Line], *,
-             doc_number: str | None = None, text: str | None = None) -> None:
+             doc_number: str | None = None, one_line_each: bool = False) -> None:
         if not lines:
             return
-        if text is None:
-            text = "\n".join(join_wrapped([line.text for line in para]) for para in self.paragraphs(lines))
+        groups = [[line] for line in lines] if one_line_each else list(self.paragraphs(lines))
+        text, line_starts = "", []
+        for para in groups:
+            if text:
+                text += "\n"
+            joined, starts = join_wrapped_with_offsets([line.text for line in para])
+            line_starts += [len(text) + start for start in starts]
+            text += joined
+        page_breaks: list[tuple[int, int]] = []
+        for offset, line in zip(line_starts, lines):
+            if line.page is not None and (not page_breaks or page_breaks[-1][1] != line.page):
+                page_breaks.append((offset, line.page))
         digest = hashlib.sha1(("›".join(path) + "\n" + text).encode("utf-8")).hexdigest()[:12]
         record_id, n = f"{self.yearbook}:{digest}", 1
         while record_id in self._seen_ids:
@@ -179,6 +189,7 @@ class _Builder:
             id=record_id, yearbook=self.yearbook, kind=kind, path=[p for p in path if p], title=title,
             page_start=min(pages) if pages else None, page_end=max(pages) if pages else None,
             text=text, doc_number=doc_number, source_lines=(lines[0].index + 1, lines[-1].index + 1),
+            page_breaks=page_breaks,
         ))
 
     def emit_blocks(self, path: list[str], title: str, lines: list[Line], doc_number: str | None = None) -> None:
@@ -234,7 +245,7 @@ class _Builder:
 
     def emit_table(self, path: list[str], lines: list[Line]) -> None:
         title = lines[0].text
-        self.emit("table", path + [title], title, lines, text="\n".join(line.text for line in lines))
+        self.emit("table", path + [title], title, lines, one_line_each=True)  # one cell or row per line
 
 
 def _looks_like_heading(builder: _Builder, lines: list[Line], k: int, max_chars: int) -> bool:

@@ -19,6 +19,15 @@ from opencc import OpenCC
 from qa.lexical import Analyzer
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+# What kind of answer a question wants, from its interrogative words (checked in this order).
+_KINDS = (
+    ("date", re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|什么时间|哪个月")),
+    ("person", re.compile(r"谁|哪位|姓名|叫什么名字")),
+    ("number", re.compile(r"多少|几[个所家人项次年天条座户辆名位]?|多大|多高|多长|多远|多重|多久|比例|百分之|占比|增长率|增幅")),
+    ("list", re.compile(r"哪些|有什么|包括什么|包括哪")),
+    ("yesno", re.compile(r"是否|吗[?？]?$|有没有|是不是|能不能|算不算|可不可以")),
+    ("place", re.compile(r"哪里|在哪|什么地方|哪个地方")),
+)
 MAX_SYNONYMS_PER_WORD = 3
 
 
@@ -30,6 +39,8 @@ class Question:
     text: str  # normalised, relative years resolved
     expansions: tuple[str, ...] = field(default_factory=tuple)
     years: tuple[int, ...] = field(default_factory=tuple)
+    kind: str = "other"  # date, person, number, list, yesno, place or other
+    places: tuple[str, ...] = field(default_factory=tuple)  # place names (jieba's ns tag) the question names
 
     def search_text(self) -> str:
         """What the retrievers search for: the question plus the book's terms for its words."""
@@ -47,6 +58,7 @@ class QuestionReader:
 
     def __init__(self, analyzer: Analyzer, vocabulary: set[str], edition_year: int) -> None:
         self._analyzer = analyzer
+        self._tagger = analyzer.tagger()
         self._vocabulary = vocabulary
         self._relative = relative_years(edition_year)
         self._to_simplified = OpenCC("t2s")
@@ -70,7 +82,9 @@ class QuestionReader:
             synonyms = [s for s in self._thesaurus.get(word, ()) if len(s) >= 2 and s in self._vocabulary and s != word]
             expansions += synonyms[:MAX_SYNONYMS_PER_WORD]
         years = tuple(int(y) for y in _YEAR.findall(text))
-        return Question(raw, text, tuple(dict.fromkeys(expansions)), years)
+        kind = next((name for name, pattern in _KINDS if pattern.search(text)), "other")
+        places = tuple(dict.fromkeys(pair.word for pair in self._tagger.cut(text) if pair.flag == "ns"))
+        return Question(raw, text, tuple(dict.fromkeys(expansions)), years, kind, places)
 
 
 def _load_colloquial_terms() -> dict[str, list[str]]:

@@ -9,17 +9,32 @@ from pydantic import BaseModel
 RecordKind = Literal["entry", "article", "chronicle", "table", "block"]
 
 
-class Record(BaseModel):
+class PagedText(BaseModel):
+    """Text that knows the printed page of each of its characters."""
+
+    text: str
+    page_start: int | None
+    page_end: int | None
+    page_breaks: list[tuple[int, int]] = []  # (offset in text, printed page) wherever the page changes
+
+    def page_at(self, offset: int) -> int | None:
+        """Printed page of the character at `offset` of the text."""
+        page = self.page_start
+        for start, number in self.page_breaks:
+            if start > offset:
+                break
+            page = number
+        return page
+
+
+class Record(PagedText):
     """One unit of meaning of a yearbook: an entry, article, chronicle day, table or text block."""
 
     id: str
     yearbook: str
     kind: RecordKind
     path: list[str]  # 类目 › 分目 › 条目, or 附录 › document › (chapter ›) article
-    title: str
-    page_start: int | None
-    page_end: int | None
-    text: str  # repaired text; paragraphs separated by "\n"
+    title: str  # text: repaired text, paragraphs separated by "\n"
     doc_number: str | None = None  # e.g. 金区政办发〔2019〕165号, for regulation articles
     source_lines: tuple[int, int]  # first and last line (1-based) in the source text
 
@@ -28,7 +43,7 @@ class Record(BaseModel):
         return self.path[0]
 
 
-class Chunk(BaseModel):
+class Chunk(PagedText):
     """A retrievable piece of one record, never spanning two records."""
 
     id: str
@@ -36,11 +51,8 @@ class Chunk(BaseModel):
     yearbook: str
     kind: RecordKind
     path: list[str]
-    page_start: int | None
-    page_end: int | None
-    start: int  # character offsets of `text` in the record's text
+    start: int  # character offsets in the record's text of what this chunk holds
     end: int
-    text: str
     doc_number: str | None = None
 
     @property

@@ -60,7 +60,8 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False) 
         records += book_records
         corpus_info.append({
             "yearbook": spec.id, "title": spec.title, "edition_year": spec.edition_year,
-            "records_year": spec.records_year, "region": spec.region, "source_sha256": spec.sha256,
+            "records_year": spec.records_year, "region": spec.region, "region_names": spec.region_names,
+            "statistical_sources": spec.statistical_sources, "source_sha256": spec.sha256,
             "records_sha256": file_sha256(records_path(settings.parsed_dir, spec.id)), "records": len(book_records),
         })
     chunks = chunk_records(

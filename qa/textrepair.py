@@ -33,12 +33,18 @@ def repair_spaces(text: str) -> str:
 
 def join_wrapped(lines: list[str]) -> str:
     """Join the lines of one paragraph (already space-repaired) as the book printed them."""
-    joined = ""
+    return join_wrapped_with_offsets(lines)[0]
+
+
+def join_wrapped_with_offsets(lines: list[str]) -> tuple[str, list[int]]:
+    """`join_wrapped`, plus where each line starts in the joined text."""
+    joined, starts = "", []
     for line in lines:
         if joined and _ASCII_LETTER.fullmatch(joined[-1]) and line and _ASCII_LETTER.fullmatch(line[0]):
             joined += " "
+        starts.append(len(joined))
         joined += line
-    return joined
+    return joined, starts
 
 
 def display_width(text: str) -> int:

@@ -31,7 +31,8 @@ def test_chunks_stay_inside_one_record_and_cover_it(chunks_and_records):
     by_record = defaultdict(list)
     for chunk in chunks:
         record = records[chunk.record_id]
-        assert chunk.path == record.path and chunk.page_start == record.page_start
+        assert chunk.path == record.path and chunk.page_start == record.page_at(chunk.start)
+        assert record.page_start <= chunk.page_start <= chunk.page_end <= record.page_end if record.page_start else True
         if chunk.kind != "table":
             assert chunk.text == record.text[chunk.start : chunk.end].strip("\n")
         by_record[chunk.record_id].append(chunk)

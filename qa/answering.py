@@ -1,0 +1,260 @@
+"""Extractive answering: the best sentence of the retrieved passages, cited, or a plain refusal.
+
+Sentences are scored by how much of the question's weighted terms they (and their passage's
+path) cover, plus whether they hold what the question asks for (a number with a unit, a date,
+a name). The answer quotes the corpus verbatim, so every citation can be checked; `short_answer`
+is the exact span when one can be picked with confidence. When the book gives two values for the
+quantity asked, both are cited, the statistics first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa.answers import Citation, Passage
+from qa.chunking import split_sentences
+from qa.coverage import CoverageScorer
+from qa.lexical import Analyzer
+from qa.query import Question
+from qa.retrieval import Hit
+
+MAX_ANSWER_CHARS = 150
+_UNITS = (
+    "万亿元|亿元|万元|千元|元|万吨|吨|万千克|千克|公斤|万千瓦|千瓦|万亩|亩|公顷|平方千米|平方公里|平方米|万平方米|千米|公里|米|毫米|"
+    "万人次|人次|万人|人|户|个|所|家|件|起|次|项|辆|套|座|条|张|名|篇|场|批|册|台|株|头|只|期|天|小时|倍|%|‰|岁|年|元/月·人"
+)
+_NUMBER = re.compile(rf"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)(?:{_UNITS})")
+_DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日|\d{4}年")
+_TITLES = "书记|副书记|区长|副区长|主任|副主任|局长|副局长|院长|检察长|主席|副主席|部长|理事长|校长|所长|会长|镇长|主任委员"
+_PERSON = re.compile(rf"(?:{_TITLES})[、，：:\s]*([\u4e00-\u9fff]{{2,3}})(?=[（(，。、\s]|$)")
+_KIND_PATTERN = {"number": _NUMBER, "date": _DATE, "person": _PERSON}
+# When a question names the unit it wants, only a sentence giving a number in that unit can answer it.
+_ASKED_UNITS = (
+    (re.compile(r"电话|热线"), re.compile(r"\d{7,}")),
+    (re.compile(r"多少钱|几块钱|多少元|金额|奖金|费用|价格|收费|租金|工资|票价"), re.compile(r"\d+(?:\.\d+)?(?:万亿|亿|万|千)?元")),
+    (re.compile(r"多少度|气温|温度"), re.compile(r"\d+(?:\.\d+)?(?:℃|度)")),
+    (re.compile(r"多少公斤|多少千克|亩产"), re.compile(r"\d+(?:\.\d+)?(?:公斤|千克)")),
+    (re.compile(r"多少亩"), re.compile(r"\d+(?:\.\d+)?万?亩")),
+    (re.compile(r"多少人|几个人|多少名"), re.compile(r"\d+(?:\.\d+)?万?(?:人|名)")),
+    (re.compile(r"几岁|多大年龄|多少岁|年龄"), re.compile(r"\d+(?:\.\d+)?(?:周岁|岁)")),
+)
+_CLAUSE = re.compile(r"(?<=[，；：,;])")
+
+
+@dataclass
+class Candidate:
+    """A sentence of a retrieved passage, scored against the question."""
+
+    hit: Hit
+    rank: int
+    start: int
+    end: int
+    text: str
+    coverage: float  # share of the question's term weight in the sentence and its passage's path
+    score: float
+
+
+@dataclass
+class Draft:
+    """An extractive answer before timings are added."""
+
+    answer: str
+    short_answer: str | None
+    answerable: bool
+    citations: list[Citation]
+    passages: list[Passage]
+    confidence: float
+
+
+class ExtractiveAnswerer:
+    """Answers from retrieved hits without any model: fast, offline, always verbatim."""
+
+    def __init__(self, scorer: CoverageScorer, analyzer: Analyzer, word_idf: dict[str, float], min_confidence: float,
+                 covered_years: set[int], region_names: set[str], statistical_sources: list[str]) -> None:
+        self._scorer = scorer
+        self._analyzer = analyzer
+        self._word_idf = word_idf
+        self._min_confidence = min_confidence
+        self._covered_years = covered_years
+        self._region_names = region_names
+        self._statistical_sources = statistical_sources
+
+    def answer(self, question: Question, hits: list[Hit]) -> Draft:
+        passages = [passage_of(hit) for hit in hits]
+        candidates = self.candidates(question, hits)
+        if not candidates:
+            return self.refusal(question, passages, 0.0)
+        best = candidates[0]
+        confidence = self.confidence(question, best)
+        gap = self.coverage_gap(question, best)
+        if confidence < self._min_confidence or gap:
+            return self.refusal(question, passages, confidence, gap)
+        conflict = self.conflicting(question, best, candidates) if question.kind == "number" else None
+        if conflict:
+            return self.cite_conflict(question, conflict, passages)
+        quote = self.trim(best.text, question)
+        short = self.short_answer(question, best.hit, quote)
+        citation = citation_of(1, best.hit, quote)
+        return Draft(f"{quote}[1]", short, True, [citation], passages, confidence)
+
+    def confidence(self, question: Question, best: Candidate) -> float:
+        """Share of the IDF weight of the question's known words found in the best passage and its path.
+
+        Words the corpus never uses (colloquial paraphrases) are left out: they cannot be matched
+        and say nothing about whether the book answers; rare known words it lacks say a lot.
+        """
+        words = [w for w in dict.fromkeys(self._analyzer.words(question.text))
+                 if len(w) >= 2 and w in self._word_idf and w not in self._region_names]
+        total = sum(self._word_idf[w] for w in words)
+        if not total:
+            return best.coverage
+        context = best.hit.chunk.text + " ".join(best.hit.chunk.path)
+        return sum(self._word_idf[w] for w in words if w in context) / total
+
+    def candidates(self, question: Question, hits: list[Hit]) -> list[Candidate]:
+        """Every sentence of every hit, best first."""
+        terms = self._scorer.question_terms(question.text, question.expansions)
+        wanted = _KIND_PATTERN.get(question.kind)
+        found: list[Candidate] = []
+        for rank, hit in enumerate(hits):
+            text = hit.chunk.text
+            context = " ".join(hit.chunk.path)
+            for start, end in split_sentences(text):
+                sentence = text[start:end].strip()
+                if len(sentence) < 4:
+                    continue
+                own = self._scorer.coverage(terms, sentence)
+                coverage = self._scorer.coverage(terms, context + sentence)
+                score = 0.6 * own + 0.4 * coverage + 0.05 / (rank + 1)
+                if wanted is not None and wanted.search(sentence):
+                    score += 0.15
+                offset = text.index(sentence, start)
+                found.append(Candidate(hit, rank, offset, offset + len(sentence), sentence, coverage, score))
+        asked = [unit for question_pattern, unit in _ASKED_UNITS if question_pattern.search(question.text)]
+        found = [c for c in found if all(unit.search(c.text) for unit in asked)]
+        found.sort(key=lambda c: (-c.score, c.rank, c.start))
+        return found
+
+    def coverage_gap(self, question: Question, best: Candidate) -> str | None:
+        """A year or place the question names that the evidence does not: refuse, never answer from the nearest year."""
+        for year in question.years:
+            if year not in self._covered_years and f"{year}年" not in best.hit.chunk.text:
+                return f"{year}年"
+        context = best.hit.chunk.text + " ".join(best.hit.chunk.path)
+        for place in question.places:
+            if place not in self._region_names and place not in context:
+                return place
+        return None
+
+    def refusal(self, question: Question, passages: list[Passage], confidence: float, gap: str | None = None) -> Draft:
+        subject = gap or question.text.rstrip("？?。.!！")
+        return Draft(f"年鉴中未找到关于“{subject}”的相关信息。", None, False, [], passages, confidence)
+
+    def trim(self, sentence: str, question: Question) -> str:
+        """The sentence, or its best run of clauses when it is longer than an answer should be."""
+        if len(sentence) <= MAX_ANSWER_CHARS:
+            return sentence
+        terms = self._scorer.question_terms(question.text, question.expansions)
+        clauses = [c for c in _CLAUSE.split(sentence) if c]
+        best, best_score = clauses[0][:MAX_ANSWER_CHARS], -1.0
+        for i in range(len(clauses)):
+            window = ""
+            for clause in clauses[i:]:
+                if len(window) + len(clause) > MAX_ANSWER_CHARS:
+                    break
+                window += clause
+                score = self._scorer.coverage(terms, window) - 0.001 * len(window)
+                if score > best_score:
+                    best, best_score = window, score
+        return best
+
+    def short_answer(self, question: Question, hit: Hit, quote: str) -> str | None:
+        """The exact span asked for (number with unit, date, name), or None when not confident."""
+        if question.kind == "date" and hit.chunk.kind == "chronicle" and len(hit.chunk.path) >= 3:
+            return f"{hit.chunk.path[1]}{hit.chunk.path[2]}"  # 大事记: month and day come from the headings
+        pattern = _KIND_PATTERN.get(question.kind)
+        if pattern is None:
+            return None
+        matches = list(pattern.finditer(quote))
+        if not matches:
+            return None
+        terms = self._scorer.question_terms(question.text)
+
+        def closeness(match: re.Match[str]) -> float:
+            before = quote[max(0, match.start() - 16) : match.start()]
+            return self._scorer.coverage(terms, before)
+
+        best = max(matches, key=lambda m: (closeness(m), -m.start()))
+        span = best.group(1) if question.kind == "person" else best.group(0)
+        if question.kind == "date" and span.endswith("年") and question.years and int(span[:4]) in question.years:
+            return None  # the year the question already names is no answer to "when"
+        return span
+
+    def conflicting(self, question: Question, best: Candidate, candidates: list[Candidate]) -> list[Candidate] | None:
+        """Two passages giving different values for the quantity asked, statistics first."""
+        value = self.short_answer(question, best.hit, self.trim(best.text, question))
+        if value is None:
+            return None
+        unit = _unit_of(value)
+        rivals = [best]
+        for other in candidates[1:12]:
+            if other.hit.chunk.record_id in {c.hit.chunk.record_id for c in rivals}:
+                continue
+            if other.coverage < 0.85 * best.coverage:
+                continue
+            other_value = self.short_answer(question, other.hit, self.trim(other.text, question))
+            if other_value and _unit_of(other_value) == unit and other_value != value \
+                    and other_value not in {self.short_answer(question, c.hit, c.text) for c in rivals}:
+                rivals.append(other)
+                break
+        if len(rivals) < 2:
+            return None
+        return sorted(rivals, key=lambda c: not self.is_statistical(c.hit))
+
+    def is_statistical(self, hit: Hit) -> bool:
+        return any(source in part for part in hit.chunk.path for source in self._statistical_sources)
+
+    def cite_conflict(self, question: Question, rivals: list[Candidate], passages: list[Passage]) -> Draft:
+        budget = (MAX_ANSWER_CHARS - 20) // len(rivals)
+        quotes = [self.trim_to(c.text, question, budget) for c in rivals]
+        citations = [citation_of(n, c.hit, q) for n, (c, q) in enumerate(zip(rivals, quotes), start=1)]
+        values = [self.short_answer(question, c.hit, q) for c, q in zip(rivals, quotes)]
+        parts = [f"{q}[{n}]" for n, q in enumerate(quotes, start=1)]
+        answer = "年鉴中有不同数值：" + "；".join(parts)
+        return Draft(answer, values[0], True, citations, passages, rivals[0].coverage)
+
+    def trim_to(self, sentence: str, question: Question, budget: int) -> str:
+        """The clause run around the asked value, within `budget` characters."""
+        quote = self.trim(sentence, question)
+        if len(quote) <= budget:
+            return quote
+        match = _NUMBER.search(quote)
+        centre = match.start() if match else 0
+        clauses = [c for c in _CLAUSE.split(quote) if c]
+        position, chosen = 0, ""
+        for clause in clauses:
+            if position <= centre < position + len(clause):
+                chosen = clause
+                break
+            position += len(clause)
+        return chosen[:budget] if chosen else quote[:budget]
+
+
+def _unit_of(value: str) -> str:
+    match = re.search(rf"(?:{_UNITS})$", value)
+    return match.group(0) if match else ""
+
+
+def passage_of(hit: Hit) -> Passage:
+    chunk = hit.chunk
+    return Passage(chunk_id=chunk.id, record_id=chunk.record_id, yearbook=chunk.yearbook, section_path=chunk.path,
+                   page=chunk.page_start, text=chunk.text, score=round(hit.score, 6))
+
+
+def citation_of(n: int, hit: Hit, quote: str) -> Citation:
+    """Citation of `quote` (verbatim text of the hit's chunk), with the printed page the quote starts on."""
+    chunk = hit.chunk
+    return Citation(n=n, chunk_id=chunk.id, record_id=chunk.record_id, yearbook=chunk.yearbook,
+                    section_path=chunk.path, page=chunk.page_at(max(0, chunk.text.find(quote))), quote=quote,
+                    score=round(hit.score, 6))

@@ -1,0 +1,59 @@
+"""Benchmarks that print their figures (never asserted in tests: this machine is shared and noisy).
+
+`qa bench index`: index build time from the parsed corpus, in-process search latency, index size.
+`qa bench api`: /api/ask latency over real HTTP against a running service, warm, and throughput
+under concurrency. Figures are medians and percentiles of repeated runs.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+from qa.config import Settings
+
+BENCH_QUERIES = [
+    "金川区2019年地区生产总值是多少", "农村饮水安全工程水费逾期怎么办", "区委书记是谁", "双湾镇", "粮食总产量",
+    "金水湖湿地公园", "城乡居民养老保险参保率", "公租房摇号", "旅游收入", "全国文明城市",
+]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def folder_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def bench_index(settings: Settings, builds: int, rounds: int) -> dict[str, float]:
+    """Build the index `builds` times and search BENCH_QUERIES `rounds` times each, warm."""
+    from qa.embedding import load_embedder
+    from qa.pipeline import Pipeline
+    from qa.store import build_index
+
+    embedder = load_embedder(settings.embedding_model, settings.cache_dir, settings.embedding_query_prefix)
+    build_seconds = []
+    for _ in range(builds):
+        started = time.perf_counter()
+        build_index(settings, embedder)
+        build_seconds.append(time.perf_counter() - started)
+    pipeline = Pipeline.load(settings)
+    for query in BENCH_QUERIES:  # warm-up
+        pipeline.retriever.search(query, 5)
+    latencies = []
+    for _ in range(rounds):
+        for query in BENCH_QUERIES:
+            started = time.perf_counter()
+            pipeline.retriever.search(query, 5)
+            latencies.append((time.perf_counter() - started) * 1000)
+    return {
+        "build_s_median": statistics.median(build_seconds),
+        "search_ms_p50": percentile(latencies, 0.5),
+        "search_ms_p95": percentile(latencies, 0.95),
+        "searches": len(latencies),
+        "index_mb": folder_size(settings.index_path()) / 2**20,
+        "chunks": len(pipeline.index.chunks),
+    }
