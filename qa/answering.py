@@ -17,9 +17,14 @@ from qa.chunking import split_sentences
 from qa.coverage import CoverageScorer
 from qa.lexical import Analyzer
 from qa.query import Question
+from qa.records import Record
 from qa.retrieval import Hit
 
 MAX_ANSWER_CHARS = 150
+# Sentence score = own coverage, coverage with the passage's path, retrieval rank, kind match.
+# Weights set on the dev split of the evaluation set.
+W_OWN, W_CONTEXT, W_RANK, W_KIND = 0.6, 0.4, 0.4, 0.3
+RUNNER_UP_RATIO = 0.6  # quote a second sentence when it scores at least this share of the best
 _UNITS = (
     "万亿元|亿元|万元|千元|元|万吨|吨|万千克|千克|公斤|万千瓦|千瓦|万亩|亩|公顷|平方千米|平方公里|平方米|万平方米|千米|公里|米|毫米|"
     "万人次|人次|万人|人|户|个|所|家|件|起|次|项|辆|套|座|条|张|名|篇|场|批|册|台|株|头|只|期|天|小时|倍|%|‰|岁|年|元/月·人"
@@ -40,6 +45,8 @@ _ASKED_UNITS = (
     (re.compile(r"几岁|多大年龄|多少岁|年龄"), re.compile(r"\d+(?:\.\d+)?(?:周岁|岁)")),
 )
 _CLAUSE = re.compile(r"(?<=[，；：,;])")
+_ARABIC_VALUE = re.compile(r"^\d")
+CONFLICT_COVERAGE = 0.9  # a rival figure counts only if its sentence covers the question nearly as well
 
 
 @dataclass
@@ -70,9 +77,11 @@ class Draft:
 class ExtractiveAnswerer:
     """Answers from retrieved hits without any model: fast, offline, always verbatim."""
 
-    def __init__(self, scorer: CoverageScorer, analyzer: Analyzer, word_idf: dict[str, float], min_confidence: float,
-                 covered_years: set[int], region_names: set[str], statistical_sources: list[str]) -> None:
+    def __init__(self, scorer: CoverageScorer, analyzer: Analyzer, word_idf: dict[str, float],
+                 records: dict[str, Record], min_confidence: float, covered_years: set[int],
+                 region_names: set[str], statistical_sources: list[str]) -> None:
         self._scorer = scorer
+        self._records = records
         self._analyzer = analyzer
         self._word_idf = word_idf
         self._min_confidence = min_confidence
@@ -95,8 +104,27 @@ class ExtractiveAnswerer:
             return self.cite_conflict(question, conflict, passages)
         quote = self.trim(best.text, question)
         short = self.short_answer(question, best.hit, quote)
-        citation = citation_of(1, best.hit, quote)
-        return Draft(f"{quote}[1]", short, True, [citation], passages, confidence)
+        chosen = [(best, quote)]
+        second = self.runner_up(question, best, candidates, MAX_ANSWER_CHARS - len(quote))
+        if second is not None:
+            chosen.append(second)
+            short = short or self.short_answer(question, second[0].hit, second[1])
+        citations = [citation_of(n, c.hit, q) for n, (c, q) in enumerate(chosen, start=1)]
+        answer = "".join(f"{q}[{n}]" for n, (_, q) in enumerate(chosen, start=1))
+        return Draft(answer, short, True, citations, passages, confidence)
+
+    def runner_up(self, question: Question, best: Candidate, candidates: list[Candidate],
+                  room: int) -> tuple[Candidate, str] | None:
+        """A second sentence worth quoting: scored close to the best, different, and fitting the length budget."""
+        for other in candidates[1:4]:
+            if other.score < RUNNER_UP_RATIO * best.score:
+                return None
+            if other.text == best.text or other.text in best.text or best.text in other.text:
+                continue
+            quote = self.trim(other.text, question)
+            if len(quote) <= room:
+                return other, quote
+        return None
 
     def confidence(self, question: Question, best: Candidate) -> float:
         """Share of the IDF weight of the question's known words found in the best passage and its path.
@@ -126,9 +154,9 @@ class ExtractiveAnswerer:
                     continue
                 own = self._scorer.coverage(terms, sentence)
                 coverage = self._scorer.coverage(terms, context + sentence)
-                score = 0.6 * own + 0.4 * coverage + 0.05 / (rank + 1)
+                score = W_OWN * own + W_CONTEXT * coverage + W_RANK / (rank + 1)
                 if wanted is not None and wanted.search(sentence):
-                    score += 0.15
+                    score += W_KIND
                 offset = text.index(sentence, start)
                 found.append(Candidate(hit, rank, offset, offset + len(sentence), sentence, coverage, score))
         asked = [unit for question_pattern, unit in _ASKED_UNITS if question_pattern.search(question.text)]
@@ -138,8 +166,9 @@ class ExtractiveAnswerer:
 
     def coverage_gap(self, question: Question, best: Candidate) -> str | None:
         """A year or place the question names that the evidence does not: refuse, never answer from the nearest year."""
+        record = self._records[best.hit.chunk.record_id]
         for year in question.years:
-            if year not in self._covered_years and f"{year}年" not in best.hit.chunk.text:
+            if year not in self._covered_years and f"{year}年" not in record.text:
                 return f"{year}年"
         context = best.hit.chunk.text + " ".join(best.hit.chunk.path)
         for place in question.places:
@@ -192,25 +221,19 @@ class ExtractiveAnswerer:
         return span
 
     def conflicting(self, question: Question, best: Candidate, candidates: list[Candidate]) -> list[Candidate] | None:
-        """Two passages giving different values for the quantity asked, statistics first."""
+        """Two passages giving different figures (Arabic numerals, same unit) for the quantity asked,
+        both covering the question about as well; statistics first."""
         value = self.short_answer(question, best.hit, self.trim(best.text, question))
-        if value is None:
+        if value is None or not _ARABIC_VALUE.match(value):
             return None
         unit = _unit_of(value)
-        rivals = [best]
         for other in candidates[1:12]:
-            if other.hit.chunk.record_id in {c.hit.chunk.record_id for c in rivals}:
-                continue
-            if other.coverage < 0.85 * best.coverage:
+            if other.hit.chunk.record_id == best.hit.chunk.record_id or other.coverage < CONFLICT_COVERAGE * best.coverage:
                 continue
             other_value = self.short_answer(question, other.hit, self.trim(other.text, question))
-            if other_value and _unit_of(other_value) == unit and other_value != value \
-                    and other_value not in {self.short_answer(question, c.hit, c.text) for c in rivals}:
-                rivals.append(other)
-                break
-        if len(rivals) < 2:
-            return None
-        return sorted(rivals, key=lambda c: not self.is_statistical(c.hit))
+            if other_value and _ARABIC_VALUE.match(other_value) and _unit_of(other_value) == unit and other_value != value:
+                return sorted([best, other], key=lambda c: not self.is_statistical(c.hit))
+        return None
 
     def is_statistical(self, hit: Hit) -> bool:
         return any(source in part for part in hit.chunk.path for source in self._statistical_sources)

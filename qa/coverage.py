@@ -16,17 +16,22 @@ WINDOW_SENTENCES = 2
 class CoverageScorer:
     """Scores text against a question's weighted terms."""
 
-    def __init__(self, idf: dict[str, float], default_idf: float) -> None:
+    def __init__(self, idf: dict[str, float]) -> None:
         self._idf = idf
-        self._default = default_idf
 
     def question_terms(self, text: str, expansions: tuple[str, ...] = (), expansion_weight: float = 0.5) -> dict[str, float]:
-        """Term → weight: IDF for the question's own terms, scaled for thesaurus terms."""
+        """Term → weight: IDF for the question's own terms, scaled for thesaurus terms.
+
+        Terms the corpus never uses are left out: no passage can hold them, so they would only
+        dilute the weight of the terms that can tell passages apart.
+        """
         terms: dict[str, float] = {}
         for term in Analyzer.bigrams(" ".join(expansions)):
-            terms[term] = expansion_weight * self._idf.get(term, self._default)
+            if term in self._idf:
+                terms[term] = expansion_weight * self._idf[term]
         for term in Analyzer.bigrams(text):
-            terms[term] = self._idf.get(term, self._default)
+            if term in self._idf:
+                terms[term] = self._idf[term]
         return terms
 
     @staticmethod

@@ -34,7 +34,7 @@ class Pipeline:
         retriever = Retriever(index, embedder, settings)
         books = index.manifest["corpus"]
         extractive = ExtractiveAnswerer(
-            retriever.coverage, index.analyzer, index.words.idf(), settings.answer_min_confidence,
+            retriever.coverage, index.analyzer, index.words.idf(), index.records, settings.answer_min_confidence,
             covered_years={book["records_year"] for book in books},
             region_names={name for book in books for name in book["region_names"]},
             statistical_sources=[source for book in books for source in book["statistical_sources"]],

@@ -79,7 +79,9 @@ class QuestionReader:
         for word in self._analyzer.words(text):
             if word in self._vocabulary or len(word) < 2:
                 continue
-            synonyms = [s for s in self._thesaurus.get(word, ()) if len(s) >= 2 and s in self._vocabulary and s != word]
+            # 词林 groups mix senses; a synonym sharing a character with the word is far more often the intended one
+            synonyms = [s for s in self._thesaurus.get(word, ())
+                        if len(s) >= 2 and s in self._vocabulary and s != word and set(s) & set(word)]
             expansions += synonyms[:MAX_SYNONYMS_PER_WORD]
         years = tuple(int(y) for y in _YEAR.findall(text))
         kind = next((name for name, pattern in _KINDS if pattern.search(text)), "other")

@@ -58,8 +58,7 @@ class Retriever:
         self._categories = np.array([c.category for c in index.chunks])
         latest = max(index.manifest["corpus"], key=lambda entry: entry.get("edition_year", 0))
         self.reader = QuestionReader(index.analyzer, index.words.vocabulary(), latest.get("edition_year", 0))
-        bigram_idf = index.bigrams.idf()
-        self.coverage = CoverageScorer(bigram_idf, max(bigram_idf.values(), default=1.0))
+        self.coverage = CoverageScorer(index.bigrams.idf())
 
     @property
     def yearbooks(self) -> list[str]:
