@@ -25,6 +25,7 @@ MAX_ANSWER_CHARS = 150
 # Weights set on the dev split of the evaluation set.
 W_OWN, W_CONTEXT, W_RANK, W_KIND = 0.6, 0.4, 0.4, 0.3
 RUNNER_UP_RATIO = 0.6  # quote a second sentence when it scores at least this share of the best
+RUNNER_UP_MAX_OVERLAP = 0.6  # ...and when at most this share of its bigrams are already in the best
 _UNITS = (
     "万亿元|亿元|万元|千元|元|万吨|吨|万千克|千克|公斤|万千瓦|千瓦|万亩|亩|公顷|平方千米|平方公里|平方米|万平方米|千米|公里|米|毫米|"
     "万人次|人次|万人|人|户|个|所|家|件|起|次|项|辆|套|座|条|张|名|篇|场|批|册|台|株|头|只|期|天|小时|倍|%|‰|岁|年|元/月·人"
@@ -119,8 +120,8 @@ class ExtractiveAnswerer:
         for other in candidates[1:4]:
             if other.score < RUNNER_UP_RATIO * best.score:
                 return None
-            if other.text == best.text or other.text in best.text or best.text in other.text:
-                continue
+            if _overlap(other.text, best.text) > RUNNER_UP_MAX_OVERLAP:
+                continue  # the same fact again (the book repeats its key figures) adds length, not information
             quote = self.trim(other.text, question)
             if len(quote) <= room:
                 return other, quote
@@ -137,7 +138,7 @@ class ExtractiveAnswerer:
         total = sum(self._word_idf[w] for w in words)
         if not total:
             return best.coverage
-        context = best.hit.chunk.text + " ".join(best.hit.chunk.path)
+        context = (best.hit.chunk.text + " ".join(best.hit.chunk.path)).lower()  # analyzer words are lower-cased
         return sum(self._word_idf[w] for w in words if w in context) / total
 
     def candidates(self, question: Question, hits: list[Hit]) -> list[Candidate]:
@@ -262,6 +263,12 @@ class ExtractiveAnswerer:
                 break
             position += len(clause)
         return chosen[:budget] if chosen else quote[:budget]
+
+
+def _overlap(text: str, other: str) -> float:
+    """Share of `text`'s bigrams that also occur in `other`."""
+    own = set(Analyzer.bigrams(text))
+    return len(own & set(Analyzer.bigrams(other))) / len(own) if own else 1.0
 
 
 def _unit_of(value: str) -> str:

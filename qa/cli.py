@@ -126,6 +126,50 @@ def bench_index_command(
     )
 
 
+@app.command("ask")
+def ask_command(
+    question: str = typer.Argument(..., help="The question, in Chinese."),
+    k: int = typer.Option(5, "--k", min=1, max=20, help="Passages to consider and list."),
+    mode: str = typer.Option("auto", "--mode", help="auto, extractive or llm."),
+    as_json: bool = typer.Option(False, "--json", help="Print the v1 JSON response."),
+) -> None:
+    """Answer a question with citations (path and printed page), or say the yearbook does not answer it."""
+    if mode not in ("auto", "extractive", "llm"):
+        fail("--mode must be auto, extractive or llm")
+    if not question.strip() or len(question) > 500:
+        fail("the question must be 1–500 characters")
+    result = _load_pipeline().ask(question, k, mode)  # type: ignore[arg-type]
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    console.print(f"[bold]{result.answer}[/]")
+    if result.short_answer:
+        console.print(f"答案：[green]{result.short_answer}[/]")
+    for citation in result.citations:
+        page = f"第{citation.page}页" if citation.page else "无页码"
+        console.print(f"[{citation.n}] {' › '.join(citation.section_path)}（{page}）：{citation.quote}")
+    if not result.answerable and result.passages:
+        console.print("最接近的段落：")
+        for passage in result.passages[:3]:
+            console.print(f"  · {' › '.join(passage.section_path)}（第{passage.page or '?'}页）{passage.text[:60]}…")
+    if result.notice:
+        console.print(f"[yellow]{result.notice}[/]")
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port."),
+) -> None:
+    """Start the HTTP service (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from qa.api.app import create_app
+
+    pipeline = _load_pipeline()  # fail fast, before binding the port, when the index is missing or stale
+    uvicorn.run(create_app(get_settings(), pipeline), host=host, port=port, log_level="info")
+
+
 def _load_pipeline():
     from qa.pipeline import Pipeline
     from qa.store import IndexStoreError

@@ -56,9 +56,16 @@ class Settings(BaseSettings):
 
     # --- answering ----------------------------------------------------------------------------
     answer_min_confidence: float = Field(
-        0.5, ge=0, le=1,
-        description="Refuse when the best sentence and its path cover less than this share of the question's term weight (tuned on the dev split).",
+        0.3, ge=0, le=1,
+        description="Refuse when the best passage and its path hold less than this share of the IDF weight of the question's known words (tuned on the dev split).",
     )
+
+    # --- LLM (optional) --------------------------------------------------------------------------
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1. Unset: extractive only.")
+    llm_api_key: str = Field("", description="API key for the endpoint (empty for local servers).")
+    llm_model: str | None = Field(None, description="Model name at the endpoint.")
+    llm_timeout_s: float = Field(20.0, gt=0, le=300, description="Seconds to wait for the LLM before answering extractively.")
+    llm_prompt_tokens: int = Field(3000, ge=256, le=100_000, description="Token budget (cl100k_base) for the LLM prompt.")
 
     def index_path(self) -> Path:
         """Folder of the active index."""

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from qa.answering import ExtractiveAnswerer
+from qa.answering import Draft, ExtractiveAnswerer
 from qa.answers import AskResult
 from qa.config import Settings
 from qa.embedding import Embedder, load_embedder
-from qa.retrieval import Retriever, SearchFilters
+from qa.llm import LlmAnswerer, LlmError
+from qa.query import Question
+from qa.retrieval import Hit, Retriever, SearchFilters
 from qa.store import LoadedIndex, load_index
+from qa.tokens import count_tokens
 
 AskMode = Literal["auto", "extractive", "llm"]
+NO_LLM_NOTICE = "未配置 LLM，已改用摘录式回答。 / No LLM is configured; answered extractively."
+
+
+def llm_failure_notice(error: LlmError) -> str:
+    return f"LLM 不可用（{error}），已改用摘录式回答。 / LLM unavailable ({error}); answered extractively."
 
 
 @dataclass
@@ -25,6 +34,7 @@ class Pipeline:
     index: LoadedIndex
     retriever: Retriever
     extractive: ExtractiveAnswerer
+    llm: LlmAnswerer | None
 
     @classmethod
     def load(cls, settings: Settings) -> Pipeline:
@@ -39,24 +49,91 @@ class Pipeline:
             region_names={name for book in books for name in book["region_names"]},
             statistical_sources=[source for book in books for source in book["statistical_sources"]],
         )
-        return cls(settings, embedder, index, retriever, extractive)
+        llm = None
+        if settings.llm_base_url and settings.llm_model:
+            llm = LlmAnswerer(
+                settings.llm_base_url, settings.llm_api_key, settings.llm_model, settings.llm_timeout_s,
+                settings.llm_prompt_tokens, lambda text: count_tokens(text, settings.cache_dir / "tiktoken"),
+                retriever.coverage,
+            )
+        return cls(settings, embedder, index, retriever, extractive, llm)
 
     def ask(self, question: str, top_k: int = 5, mode: AskMode = "auto",
             filters: SearchFilters | None = None) -> AskResult:
         """Answer one question with citations, or refuse plainly; never raises for a well-formed question."""
-        started = time.perf_counter()
+        clock = _Clock()
+        read, hits, draft = self._retrieve_and_draft(question, top_k, filters, clock)
+        use_llm, notice = self._llm_plan(mode)
+        if use_llm and draft.answerable:
+            try:
+                checked = self.llm.answer(read.text, hits)
+                clock.lap("answer")
+                return self._result(question, checked.answer, None, checked.answerable, checked.citations,
+                                    draft, "llm", clock)
+            except LlmError as exc:
+                notice = llm_failure_notice(exc)
+        clock.lap("answer")
+        return self._result(question, draft.answer, draft.short_answer, draft.answerable, draft.citations,
+                            draft, "extractive", clock, notice)
+
+    def ask_stream(self, question: str, top_k: int = 5, mode: AskMode = "auto",
+                   filters: SearchFilters | None = None) -> Iterator[tuple[str, Any]]:
+        """("token", text) events as the answer is written, then ("answer", AskResult)."""
+        clock = _Clock()
+        read, hits, draft = self._retrieve_and_draft(question, top_k, filters, clock)
+        use_llm, notice = self._llm_plan(mode)
+        if use_llm and draft.answerable:
+            pieces: list[str] = []
+            try:
+                for piece in self.llm.stream(read.text, hits):
+                    pieces.append(piece)
+                    yield "token", piece
+                checked = self.llm.check("".join(pieces), self.llm.used_hits(read.text, hits))
+                clock.lap("answer")
+                yield "answer", self._result(question, checked.answer, None, checked.answerable,
+                                             checked.citations, draft, "llm", clock)
+                return
+            except LlmError as exc:
+                notice = llm_failure_notice(exc)
+        clock.lap("answer")
+        yield "token", draft.answer
+        yield "answer", self._result(question, draft.answer, draft.short_answer, draft.answerable, draft.citations,
+                                     draft, "extractive", clock, notice)
+
+    def _retrieve_and_draft(self, question: str, top_k: int, filters: SearchFilters | None,
+                            clock: _Clock) -> tuple[Question, list[Hit], Draft]:
         read = self.retriever.reader.read(question)
         hits = self.retriever.search(read, top_k, filters)
-        retrieved = time.perf_counter()
-        draft = self.extractive.answer(read, hits)
-        finished = time.perf_counter()
-        return AskResult(
-            question=question, answer=draft.answer, short_answer=draft.short_answer, answerable=draft.answerable,
-            citations=draft.citations, passages=draft.passages, mode="extractive",
-            timings_ms={"retrieve": _ms(retrieved - started), "answer": _ms(finished - retrieved),
-                        "total": _ms(finished - started)},
-        )
+        clock.lap("retrieve")
+        return read, hits, self.extractive.answer(read, hits)
+
+    def _llm_plan(self, mode: AskMode) -> tuple[bool, str | None]:
+        """Whether to ask the LLM, and the notice to give when it was asked for but is not there."""
+        if mode == "extractive":
+            return False, None
+        if self.llm is None:
+            return False, (None if mode == "auto" else NO_LLM_NOTICE)
+        return True, None
+
+    @staticmethod
+    def _result(question: str, answer: str, short_answer: str | None, answerable: bool, citations: list,
+                draft: Draft, mode: str, clock: _Clock, notice: str | None = None) -> AskResult:
+        return AskResult(question=question, answer=answer, short_answer=short_answer, answerable=answerable,
+                         citations=citations, passages=draft.passages, mode=mode,  # type: ignore[arg-type]
+                         timings_ms=clock.timings(), notice=notice)
 
 
-def _ms(seconds: float) -> float:
-    return round(seconds * 1000, 2)
+class _Clock:
+    """Per-stage wall-clock timings in milliseconds."""
+
+    def __init__(self) -> None:
+        self._start = self._last = time.perf_counter()
+        self._laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self._laps[name] = round((now - self._last) * 1000, 2)
+        self._last = now
+
+    def timings(self) -> dict[str, float]:
+        return {**self._laps, "total": round((self._last - self._start) * 1000, 2)}

@@ -1,0 +1,1 @@
+"""The HTTP service (FastAPI): one router per resource, the pipeline injected as a dependency."""

@@ -1,0 +1,103 @@
+"""Request and response schemas of the v1 HTTP contract (see docs in README and /docs)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
+
+from qa.answers import AskResult, Passage
+from qa.retrieval import SearchFilters
+
+MAX_QUESTION_CHARS = 500
+
+
+class Filters(BaseModel):
+    """Restrict to yearbooks and/or categories (类目); a single value or a list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    yearbook: StrictStr | list[StrictStr] | None = None
+    category: StrictStr | list[StrictStr] | None = None
+
+    def to_search(self) -> SearchFilters:
+        def listed(value: str | list[str] | None) -> list[str] | None:
+            return [value] if isinstance(value, str) else value
+
+        return SearchFilters(yearbook=listed(self.yearbook), category=listed(self.category))
+
+
+class _Query(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    top_k: StrictInt = Field(5, ge=1, le=20, description="Passages to return (1–20).")
+    filters: Filters = Field(default_factory=Filters)
+
+
+def _clean_question(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("empty")
+    if len(value) > MAX_QUESTION_CHARS:
+        raise ValueError("too_long")
+    return value
+
+
+class AskRequest(_Query):
+    """A question in everyday Chinese."""
+
+    question: StrictStr = Field(description=f"The question (1–{MAX_QUESTION_CHARS} characters).")
+    mode: Literal["auto", "extractive", "llm"] = Field(
+        "auto", description="auto: LLM when configured, else extractive; extractive: no model; llm: require the LLM."
+    )
+    stream: StrictBool = Field(False, description="LLM mode only: stream Server-Sent Events (tokens, then citations).")
+
+    @field_validator("question")
+    @classmethod
+    def _question_text(cls, value: str) -> str:
+        return _clean_question(value)
+
+
+class SearchRequest(_Query):
+    """Keywords or a question; returns ranked passages."""
+
+    query: StrictStr = Field(description=f"Query text (1–{MAX_QUESTION_CHARS} characters).")
+
+    @field_validator("query")
+    @classmethod
+    def _query_text(cls, value: str) -> str:
+        return _clean_question(value)
+
+
+AskResponse = AskResult
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[Passage]
+    timings_ms: dict[str, float]
+
+
+class Section(BaseModel):
+    """The whole record a citation points into."""
+
+    id: str
+    yearbook: str
+    kind: str
+    section_path: list[str]
+    title: str
+    page_start: int | None
+    page_end: int | None
+    doc_number: str | None
+    text: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message_zh: str
+    message_en: str
+    fields: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

@@ -1,0 +1,22 @@
+"""GET /api/sections/{id} — the whole record a citation points into ("view source")."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from qa.api.deps import PipelineDep
+from qa.api.errors import ApiError
+from qa.api.schemas import ErrorResponse, Section
+
+router = APIRouter()
+
+
+@router.get("/api/sections/{record_id}", response_model=Section, responses={404: {"model": ErrorResponse}})
+def section(record_id: str, pipeline: PipelineDep) -> Section:
+    """The full text of one entry, article, chronicle day, table or block, with its path and pages."""
+    record = pipeline.index.records.get(record_id)
+    if record is None:
+        raise ApiError(404, "section_not_found", f"没有编号为 {record_id} 的条目。", f"No section with id '{record_id}'.")
+    return Section(id=record.id, yearbook=record.yearbook, kind=record.kind, section_path=record.path,
+                   title=record.title, page_start=record.page_start, page_end=record.page_end,
+                   doc_number=record.doc_number, text=record.text)
