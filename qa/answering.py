@@ -39,7 +39,7 @@ _KIND_PATTERN = {"number": _NUMBER, "date": _DATE, "person": _PERSON}
 _ASKED_UNITS = (
     (re.compile(r"电话|热线"), re.compile(r"\d{7,}")),
     (re.compile(r"多少钱|几块钱|多少元|金额|奖金|费用|价格|收费|租金|工资|票价"), re.compile(r"\d+(?:\.\d+)?(?:万亿|亿|万|千)?元")),
-    (re.compile(r"多少度|气温|温度"), re.compile(r"\d+(?:\.\d+)?(?:℃|度)")),
+    (re.compile(r"多少度|气温|温度"), re.compile(r"\d+(?:\.\d+)?\s*(?:℃|度|°)")),
     (re.compile(r"多少公斤|多少千克|亩产"), re.compile(r"\d+(?:\.\d+)?(?:公斤|千克)")),
     (re.compile(r"多少亩"), re.compile(r"\d+(?:\.\d+)?万?亩")),
     (re.compile(r"多少人|几个人|多少名"), re.compile(r"\d+(?:\.\d+)?万?(?:人|名)")),
@@ -245,12 +245,12 @@ class ExtractiveAnswerer:
         citations = [citation_of(n, c.hit, q) for n, (c, q) in enumerate(zip(rivals, quotes), start=1)]
         values = [self.short_answer(question, c.hit, q) for c, q in zip(rivals, quotes)]
         parts = [f"{q}[{n}]" for n, q in enumerate(quotes, start=1)]
-        answer = "年鉴中有不同数值：" + "；".join(parts)
+        answer = "年鉴中该数值有不同记载：" + "；".join(parts)
         return Draft(answer, values[0], True, citations, passages, rivals[0].coverage)
 
     def trim_to(self, sentence: str, question: Question, budget: int) -> str:
         """The clause run around the asked value, within `budget` characters."""
-        quote = self.trim(sentence, question)
+        quote = self.trim(sentence, question).rstrip("，；：、,;:")
         if len(quote) <= budget:
             return quote
         match = _NUMBER.search(quote)
@@ -262,7 +262,7 @@ class ExtractiveAnswerer:
                 chosen = clause
                 break
             position += len(clause)
-        return chosen[:budget] if chosen else quote[:budget]
+        return (chosen[:budget] if chosen else quote[:budget]).rstrip("，；：、,;:")
 
 
 def _overlap(text: str, other: str) -> float:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -181,5 +179,5 @@ def _load_pipeline():
         fail(str(exc))
 
 
-def main() -> None:  # pragma: no cover - console entry for `python -m qa.cli`
-    app(sys.argv[1:])
+if __name__ == "__main__":  # `python -m qa.cli …`, as the test of a real `qa serve` process runs it
+    app()

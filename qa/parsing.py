@@ -29,6 +29,7 @@ _CN_NUM = "零〇一二两三四五六七八九十百"
 _ARTICLE = re.compile(rf"^第([{_CN_NUM}]+)条")
 _CHAPTER = re.compile(rf"^第([{_CN_NUM}]+)章")
 _TITLE_SUFFIX = re.compile(r"（(?:试行|暂行|修订|\d{4}[—－-]\d{4}年)）$")
+_TITLE_START = re.compile(r"^(?:关于|中国|中共|政协|\d{4}年)")
 _OUTLINE_HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）)")
 
 
@@ -124,7 +125,8 @@ def parse_yearbook(text: str, spec: YearbookSpec) -> ParsedBook:
     ]
     widths = sorted(line.width for line in lines)
     column_width = widths[int(len(widths) * 0.9)]
-    builder = _Builder(spec.id, short_width=int(column_width * 0.8))
+    builder = _Builder(spec.id, short_width=int(column_width * 0.8),
+                       region_names=tuple(sorted(spec.region_names, key=len, reverse=True)))
 
     bounds = [(CategorySpec(name=spec.front_matter), -1)] + starts
     for n, (category, start) in enumerate(bounds):
@@ -145,9 +147,14 @@ class _Builder:
 
     yearbook: str
     short_width: int
+    region_names: tuple[str, ...] = ()
     records: list[Record] = field(default_factory=list)
     structure: list[str] = field(default_factory=list)
     _seen_ids: set[str] = field(default_factory=set)
+
+    def opens_title(self, text: str) -> bool:
+        """Whether a line can be the first line of a report's title (关于…, 中共…, 2019年…, or the region's name)."""
+        return bool(_TITLE_START.match(text)) or text.startswith(self.region_names)
 
     def ends_paragraph(self, line: Line) -> bool:
         return line.width < self.short_width
@@ -322,6 +329,8 @@ def _parse_reports(builder: _Builder, category: CategorySpec, lines: list[Line])
         while j > 0 and k - j < 2 and not _SENTENCE_PUNCT.search(lines[j - 1].text) \
                 and not lines[j - 1].text.endswith("】"):
             j -= 1
+            if builder.opens_title(lines[j].text):
+                break  # a title's first line; what stands before it ends the previous report
         title = join_wrapped([line.text for line in lines[j:k]]) or lines[k].text.lstrip("—")
         builder.structure.extend(line.text for line in lines[j:k])
         title_indices.update(range(j, k))

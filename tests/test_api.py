@@ -1,0 +1,164 @@
+"""The real app in process (TestClient) and one real `qa serve` process over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from qa.api.app import create_app
+from qa.textrepair import normalise_for_match
+
+from conftest import CORPUS_DIR, ROOT
+
+
+@pytest.fixture(scope="module")
+def client(pipeline):
+    with TestClient(create_app(pipeline=pipeline)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def corpus_text() -> str:
+    return normalise_for_match((CORPUS_DIR / "jinchuan-yearbook-2020.txt").read_text(encoding="utf-8"))
+
+
+def test_ask_answers_with_verbatim_cited_quotes(client, corpus_text):
+    response = client.post("/api/ask", json={"question": "金川区去年GDP多少？"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["answerable"] is True and body["mode"] == "extractive"
+    assert "262.34亿元" in body["answer"] and body["short_answer"] == "262.34亿元"
+    assert re.search(r"\[1\]", body["answer"]) and len(body["answer"]) <= 300
+    assert body["citations"] and body["passages"]
+    for citation in body["citations"]:
+        assert normalise_for_match(citation["quote"]) in corpus_text
+        assert citation["section_path"] and citation["yearbook"] == "jinchuan-2020"
+        assert f"[{citation['n']}]" in body["answer"]
+    assert set(body["timings_ms"]) >= {"retrieve", "answer", "total"}
+
+
+def test_citation_page_is_the_page_its_quote_is_printed_on(client, pipeline):
+    body = client.post("/api/ask", json={"question": "金川区地理坐标东经多少度？"}).json()
+    citation = body["citations"][0]
+    record = pipeline.index.records[citation["record_id"]]
+    offset = record.text.find(citation["quote"])
+    assert offset >= 0 and citation["page"] == record.page_at(offset)
+
+
+def test_question_about_an_uncovered_year_is_refused(client):
+    body = client.post("/api/ask", json={"question": "2023年金川区地区生产总值是多少？"}).json()
+    assert body["answerable"] is False
+    assert body["answer"].startswith("年鉴中未找到") and "2023" in body["answer"]
+    assert body["citations"] == [] and body["passages"]  # the nearest passages are still listed
+
+
+def test_relative_year_is_resolved_against_the_year_the_book_records(pipeline):
+    assert pipeline.retriever.reader.read("去年粮食产量").text.startswith("2019年")
+
+
+def test_search_returns_passages_with_path_and_page(client):
+    body = client.post("/api/search", json={"query": "宁远堡镇", "top_k": 3,
+                                            "filters": {"category": "乡镇街道"}}).json()
+    assert len(body["results"]) == 3
+    assert all(r["section_path"][0] == "乡镇街道" and r["page"] for r in body["results"])
+
+
+def test_section_returns_the_whole_record(client):
+    body = client.post("/api/ask", json={"question": "农村饮水安全工程水费逾期交纳怎么办？"}).json()
+    record_id = body["citations"][0]["record_id"]
+    section = client.get(f"/api/sections/{record_id}").json()
+    assert body["citations"][0]["quote"] in section["text"]
+    assert section["section_path"] == body["citations"][0]["section_path"]
+    missing = client.get("/api/sections/nope")
+    assert missing.status_code == 404 and missing.json()["error"]["message_zh"]
+
+
+def test_health_reports_the_index_manifest(client):
+    body = client.get("/api/health").json()
+    assert body["status"] == "ok"
+    assert body["index"]["corpus"][0]["yearbook"] == "jinchuan-2020"
+    assert body["index"]["embedding"]["model"] == "static-zh-words"
+    assert "files" not in body["index"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "needle"),
+    [
+        ({"question": ""}, "不能为空"),
+        ({"question": "   \n "}, "不能为空"),
+        ({"question": "问" * 501}, "500"),
+        ({"question": 42}, "类型"),
+        ({"question": ["金川"]}, "类型"),
+        ({"question": "金川区", "top_k": 0}, "1 到 20"),
+        ({"question": "金川区", "top_k": 21}, "1 到 20"),
+        ({"question": "金川区", "top_k": "5"}, "类型"),
+        ({"question": "金川区", "mode": "magic"}, "mode"),
+        ({"question": "金川区", "filters": {"category": "不存在的类目"}}, "未知的筛选值"),
+        ({"question": "金川区", "filters": {"yearbook": "jinchuan-1999"}}, "未知的筛选值"),
+        ({"question": "金川区", "filters": {"colour": "red"}}, "不认识的字段"),
+        ({}, "缺少必填字段"),
+    ],
+)
+def test_bad_input_gets_422_in_chinese_and_english(client, payload, needle):
+    response = client.post("/api/ask", json=payload)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert needle in error["message_zh"] and error["message_en"]
+
+
+def test_malformed_and_huge_bodies_are_refused(client):
+    response = client.post("/api/ask", content='{"question": "金川'.encode(), headers={"content-type": "application/json"})
+    assert response.status_code == 422 and "JSON" in response.json()["error"]["message_zh"]
+    huge = json.dumps({"question": "金" * 100_000})
+    response = client.post("/api/ask", content=huge.encode(), headers={"content-type": "application/json"})
+    assert response.status_code == 413 and response.json()["error"]["message_en"]
+    assert client.get("/api/ask").status_code == 405
+    assert client.post("/api/search", json={"query": ""}).status_code == 422
+
+
+def test_openapi_docs_are_served(client):
+    assert client.get("/docs").status_code == 200
+    spec = client.get("/openapi.json").json()
+    assert {"/api/ask", "/api/search", "/api/health", "/api/sections/{record_id}"} <= set(spec["paths"])
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_qa_serve_process_answers_over_http(index_settings, built_index):
+    port = _free_port()
+    env = {**os.environ, "QA_CORPUS_DIR": str(index_settings.corpus_dir), "QA_PARSED_DIR": str(index_settings.parsed_dir),
+           "QA_INDEX_DIR": str(index_settings.index_dir)}
+    process = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("qa serve did not come up")
+        response = httpx.post(f"http://127.0.0.1:{port}/api/ask", json={"question": "区委书记是谁？"}, timeout=30)
+        assert response.status_code == 200 and response.json()["citations"]
+        bad = httpx.post(f"http://127.0.0.1:{port}/api/ask", json={"question": ""}, timeout=30)
+        assert bad.status_code == 422
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
