@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -14,6 +16,8 @@ corpus_app = typer.Typer(help="Parse the yearbooks listed in corpus/manifest.jso
 app.add_typer(corpus_app, name="corpus")
 index_app = typer.Typer(help="Build the hybrid (BM25 + FAISS) index from the parsed corpus.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
+eval_app = typer.Typer(help="Score a configuration on an evaluation set; compare two runs.", invoke_without_command=True)
+app.add_typer(eval_app, name="eval")
 bench_app = typer.Typer(help="Benchmarks that print speed and size figures.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 console = Console()
@@ -166,6 +170,113 @@ def serve(
 
     pipeline = _load_pipeline()  # fail fast, before binding the port, when the index is missing or stale
     uvicorn.run(create_app(get_settings(), pipeline), host=host, port=port, log_level="info")
+
+
+README_START, README_END = "<!-- eval:start -->", "<!-- eval:end -->"
+
+
+@eval_app.callback()
+def eval_command(
+    ctx: typer.Context,
+    dataset: Path = typer.Option(None, "--dataset", help="JSONL or CSV data set (default: eval/jinchuan-2020.jsonl)."),
+    split: str = typer.Option("test", "--split", help="dev, test or all."),
+    url: str = typer.Option(None, "--url", help="Score a running service (e.g. http://127.0.0.1:8000) instead of in process."),
+    mode: str = typer.Option("auto", "--mode", help="Answer mode: auto, extractive or llm."),
+    retriever: str = typer.Option("hybrid", "--retriever", help="hybrid, lexical, dense, words or bigrams."),
+    name: str = typer.Option(None, "--name", help="Run name (default: time, split and retriever)."),
+    compare_retrievers: bool = typer.Option(True, "--compare-retrievers/--no-compare-retrievers",
+                                            help="Also score the other retrievers and the langchain quick-start."),
+    readme: bool = typer.Option(False, "--readme", help="Write the headline figures into README.md."),
+) -> None:
+    """Score answers, citations, refusals, retrieval and latency; write eval/reports/<run>/."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from datetime import datetime
+
+    from rich.progress import track
+
+    from qa.evaluation.dataset import DatasetError, load_dataset
+    from qa.evaluation.report import headline_table, retriever_table, write_report
+    from qa.evaluation.runner import HttpTarget, InProcessTarget, corpus_texts_from, quickstart_search, run_evaluation
+    from qa.manifest import load_manifest, read_source
+
+    settings = get_settings()
+    if mode not in ("auto", "extractive", "llm") or retriever not in ("hybrid", "lexical", "dense", "words", "bigrams"):
+        fail("--mode must be auto/extractive/llm and --retriever hybrid/lexical/dense/words/bigrams")
+    if split not in ("dev", "test", "all"):
+        fail("--split must be dev, test or all")
+    dataset = dataset or settings.eval_dataset
+    try:
+        records = load_dataset(dataset, split)
+    except DatasetError as exc:
+        fail(str(exc))
+    manifest = load_manifest(settings.corpus_dir)
+    corpus_texts = corpus_texts_from(settings.parsed_dir, [spec.id for spec in manifest.yearbooks])
+    quickstart = None
+    if url:
+        target = HttpTarget(url, mode)
+    else:
+        pipeline = _load_pipeline()
+        target = InProcessTarget(pipeline, mode)
+        if compare_retrievers:
+            with console.status("building the langchain quick-start baseline…"):
+                sources = [read_source(settings.corpus_dir, spec) for spec in manifest.yearbooks]
+                quickstart = quickstart_search(sources, pipeline.embedder)
+    run = name or f"{datetime.now():%Y%m%d-%H%M%S}-{split}-{retriever}"
+    report = run_evaluation(records, target, corpus_texts, retriever, compare_retrievers, quickstart,
+                            lambda items: track(items, description=f"scoring {len(records)} questions"))
+    report["meta"] = {"run": run, "dataset": str(dataset), "split": split, "mode": mode}
+    folder = settings.eval_reports_dir / run
+    write_report(report, folder)
+    console.print(headline_table(report))
+    console.print(retriever_table(report))
+    console.print(f"report: {folder}/report.html")
+    if readme:
+        _update_readme(report, run)
+
+
+def _update_readme(report: dict, run: str) -> None:
+    from qa.evaluation.report import headline_table, retriever_table
+
+    readme = Path("README.md")
+    text = readme.read_text(encoding="utf-8")
+    if README_START not in text or README_END not in text:
+        fail(f"README.md has no {README_START} … {README_END} block")
+    meta = report["meta"]
+    block = (f"{README_START}\nSplit `{meta['split']}` of `{meta['dataset']}` ({report['overall']['questions']} questions), "
+             f"run `{run}`, mode `{meta['mode']}`, target {report['target']}:\n\n{headline_table(report)}\n\n"
+             f"{retriever_table(report)}\n{README_END}")
+    start, end = text.index(README_START), text.index(README_END) + len(README_END)
+    from qa.atomic import write_text_atomic
+
+    write_text_atomic(readme, text[:start] + block + text[end:])
+    console.print("README.md updated")
+
+
+@eval_app.command("compare")
+def eval_compare(
+    run_a: str = typer.Argument(..., help="First run (name under eval/reports or a folder)."),
+    run_b: str = typer.Argument(..., help="Second run."),
+) -> None:
+    """Print the differences between two runs' overall figures (B − A)."""
+    import json
+
+    from qa.evaluation.report import compare_reports
+
+    def load(run: str) -> dict:
+        folder = Path(run) if Path(run).is_dir() else get_settings().eval_reports_dir / run
+        path = folder / "report.json"
+        if not path.is_file():
+            fail(f"{path}: no such report")
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    table = Table(title=f"{run_b} − {run_a}")
+    for column in ("metric", "A", "B", "Δ"):
+        table.add_column(column)
+    for metric, a, b, delta in compare_reports(load(run_a), load(run_b)):
+        sign = "" if delta is None else ("+" if delta > 0 else "")
+        table.add_row(metric, str(a), str(b), "—" if delta is None else f"{sign}{delta}")
+    console.print(table)
 
 
 def _load_pipeline():

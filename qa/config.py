@@ -60,6 +60,10 @@ class Settings(BaseSettings):
         description="Refuse when the best passage and its path hold less than this share of the IDF weight of the question's known words (tuned on the dev split).",
     )
 
+    # --- evaluation ----------------------------------------------------------------------------
+    eval_dataset: Path = Field(Path("eval/jinchuan-2020.jsonl"), description="Default data set for `qa eval`.")
+    eval_reports_dir: Path = Field(Path("eval/reports"), description="Where `qa eval` writes its runs.")
+
     # --- LLM (optional) --------------------------------------------------------------------------
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1. Unset: extractive only.")
     llm_api_key: str = Field("", description="API key for the endpoint (empty for local servers).")

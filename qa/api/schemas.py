@@ -62,6 +62,8 @@ class SearchRequest(_Query):
     """Keywords or a question; returns ranked passages."""
 
     query: StrictStr = Field(description=f"Query text (1–{MAX_QUESTION_CHARS} characters).")
+    retriever: Literal["hybrid", "lexical", "words", "bigrams", "dense"] = Field(
+        "hybrid", description="Which retriever ranks the passages (evaluators compare them).")
 
     @field_validator("query")
     @classmethod

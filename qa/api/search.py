@@ -17,6 +17,6 @@ router = APIRouter()
 def search(request: SearchRequest, pipeline: PipelineDep) -> SearchResponse:
     """Search the yearbooks: passages with their section path and printed page, best first."""
     started = time.perf_counter()
-    hits = pipeline.retriever.search(request.query, request.top_k, request.filters.to_search())
+    hits = pipeline.retriever.search(request.query, request.top_k, request.filters.to_search(), request.retriever)
     elapsed = round((time.perf_counter() - started) * 1000, 2)
     return SearchResponse(query=request.query, results=[passage_of(hit) for hit in hits], timings_ms={"total": elapsed})
