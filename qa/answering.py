@@ -19,6 +19,7 @@ from qa.lexical import Analyzer
 from qa.query import Question
 from qa.records import Record
 from qa.retrieval import Hit
+from qa.spans import DATE, NUMBER, PERSON, UNITS, find_span
 
 MAX_ANSWER_CHARS = 150
 # Sentence score = own coverage, coverage with the passage's path, retrieval rank, kind match.
@@ -26,15 +27,7 @@ MAX_ANSWER_CHARS = 150
 W_OWN, W_CONTEXT, W_RANK, W_KIND = 0.6, 0.4, 0.4, 0.3
 RUNNER_UP_RATIO = 0.6  # quote a second sentence when it scores at least this share of the best
 RUNNER_UP_MAX_OVERLAP = 0.6  # ...and when at most this share of its bigrams are already in the best
-_UNITS = (
-    "万亿元|亿元|万元|千元|元|万吨|吨|万千克|千克|公斤|万千瓦|千瓦|万亩|亩|公顷|平方千米|平方公里|平方米|万平方米|千米|公里|米|毫米|"
-    "万人次|人次|万人|人|户|个|所|家|件|起|次|项|辆|套|座|条|张|名|篇|场|批|册|台|株|头|只|期|天|小时|倍|%|‰|岁|年|元/月·人"
-)
-_NUMBER = re.compile(rf"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)(?:{_UNITS})")
-_DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日|\d{4}年")
-_TITLES = "书记|副书记|区长|副区长|主任|副主任|局长|副局长|院长|检察长|主席|副主席|部长|理事长|校长|所长|会长|镇长|主任委员"
-_PERSON = re.compile(rf"(?:{_TITLES})[、，：:\s]*([\u4e00-\u9fff]{{2,3}})(?=[（(，。、\s]|$)")
-_KIND_PATTERN = {"number": _NUMBER, "date": _DATE, "person": _PERSON}
+_KIND_PATTERN = {"number": NUMBER, "date": DATE, "person": PERSON}
 # When a question names the unit it wants, only a sentence giving a number in that unit can answer it.
 _ASKED_UNITS = (
     (re.compile(r"电话|热线"), re.compile(r"\d{7,}")),
@@ -47,6 +40,7 @@ _ASKED_UNITS = (
 )
 _CLAUSE = re.compile(r"(?<=[，；：,;])")
 _ARABIC_VALUE = re.compile(r"^\d")
+_YEAR_MENTION = re.compile(r"((?:19|20)\d{2})\s*年")
 CONFLICT_COVERAGE = 0.9  # a rival figure counts only if its sentence covers the question nearly as well
 
 
@@ -80,13 +74,21 @@ class ExtractiveAnswerer:
 
     def __init__(self, scorer: CoverageScorer, analyzer: Analyzer, word_idf: dict[str, float],
                  records: dict[str, Record], min_confidence: float, covered_years: set[int],
-                 region_names: set[str], statistical_sources: list[str]) -> None:
+                 edition_years: set[int], region_names: set[str], statistical_sources: list[str]) -> None:
         self._scorer = scorer
         self._records = records
+        # the years each section (a report, a document, a 分目) speaks of: an answer about another
+        # year than the book records must come from a section that mentions that year
+        self._years_by_section: dict[tuple[str, ...], set[int]] = {}
+        for record in records.values():
+            years = {int(y) for y in _YEAR_MENTION.findall(record.text + " ".join(record.path))}
+            self._years_by_section.setdefault(tuple(record.path[:2]), set()).update(years)
         self._analyzer = analyzer
+        self._tagger = analyzer.tagger()
         self._word_idf = word_idf
         self._min_confidence = min_confidence
         self._covered_years = covered_years
+        self._edition_years = edition_years
         self._region_names = region_names
         self._statistical_sources = statistical_sources
 
@@ -130,8 +132,8 @@ class ExtractiveAnswerer:
     def confidence(self, question: Question, best: Candidate) -> float:
         """Share of the IDF weight of the question's known words found in the best passage and its path.
 
-        Words the corpus never uses (colloquial paraphrases) are left out: they cannot be matched
-        and say nothing about whether the book answers; rare known words it lacks say a lot.
+        Words the corpus never uses are left out: most are colloquial paraphrases that cannot be
+        matched, and they say little about whether the book answers; rare known words it lacks say a lot.
         """
         words = [w for w in dict.fromkeys(self._analyzer.words(question.text))
                  if len(w) >= 2 and w in self._word_idf and w not in self._region_names]
@@ -160,7 +162,8 @@ class ExtractiveAnswerer:
                     score += W_KIND
                 offset = text.index(sentence, start)
                 found.append(Candidate(hit, rank, offset, offset + len(sentence), sentence, coverage, score))
-        asked = [unit for question_pattern, unit in _ASKED_UNITS if question_pattern.search(question.text)]
+        asked = [unit for question_pattern, unit in _ASKED_UNITS
+                 if question.kind == "number" and question_pattern.search(question.text)]
         found = [c for c in found if all(unit.search(c.text) for unit in asked)]
         found.sort(key=lambda c: (-c.score, c.rank, c.start))
         return found
@@ -169,7 +172,12 @@ class ExtractiveAnswerer:
         """A year or place the question names that the evidence does not: refuse, never answer from the nearest year."""
         record = self._records[best.hit.chunk.record_id]
         for year in question.years:
-            if year not in self._covered_years and f"{year}年" not in record.text:
+            if year in self._covered_years:
+                continue
+            # the edition's own year is the subject of its plans and reports' outlooks: a section
+            # (report, document, 分目) that speaks of it may answer; any other year must be in the record
+            in_section = year in self._edition_years and year in self._years_by_section.get(tuple(record.path[:2]), ())
+            if not in_section and f"{year}年" not in record.text:
                 return f"{year}年"
         context = best.hit.chunk.text + " ".join(best.hit.chunk.path)
         for place in question.places:
@@ -203,23 +211,22 @@ class ExtractiveAnswerer:
         """The exact span asked for (number with unit, date, name), or None when not confident."""
         if question.kind == "date" and hit.chunk.kind == "chronicle" and len(hit.chunk.path) >= 3:
             return f"{hit.chunk.path[1]}{hit.chunk.path[2]}"  # 大事记: month and day come from the headings
-        pattern = _KIND_PATTERN.get(question.kind)
-        if pattern is None:
-            return None
-        matches = list(pattern.finditer(quote))
-        if not matches:
-            return None
         terms = self._scorer.question_terms(question.text)
 
-        def closeness(match: re.Match[str]) -> float:
-            before = quote[max(0, match.start() - 16) : match.start()]
-            return self._scorer.coverage(terms, before)
+        def closeness(offset: int) -> float:
+            return self._scorer.coverage(terms, quote[max(0, offset - 16) : offset])
 
-        best = max(matches, key=lambda m: (closeness(m), -m.start()))
-        span = best.group(1) if question.kind == "person" else best.group(0)
-        if question.kind == "date" and span.endswith("年") and question.years and int(span[:4]) in question.years:
-            return None  # the year the question already names is no answer to "when"
-        return span
+        names = self.person_names(quote) if question.kind == "person" else []
+        return find_span(question.kind, question.text, quote, question.years, closeness, names)
+
+    def person_names(self, text: str) -> list[tuple[int, str]]:
+        """Person names (jieba's nr tag) with their offsets in `text`."""
+        found, offset = [], 0
+        for pair in self._tagger.cut(text):
+            if pair.flag == "nr" and 2 <= len(pair.word) <= 4:
+                found.append((offset, pair.word))
+            offset += len(pair.word)
+        return found
 
     def conflicting(self, question: Question, best: Candidate, candidates: list[Candidate]) -> list[Candidate] | None:
         """Two passages giving different figures (Arabic numerals, same unit) for the quantity asked,
@@ -253,7 +260,7 @@ class ExtractiveAnswerer:
         quote = self.trim(sentence, question).rstrip("，；：、,;:")
         if len(quote) <= budget:
             return quote
-        match = _NUMBER.search(quote)
+        match = NUMBER.search(quote)
         centre = match.start() if match else 0
         clauses = [c for c in _CLAUSE.split(quote) if c]
         position, chosen = 0, ""
@@ -272,7 +279,7 @@ def _overlap(text: str, other: str) -> float:
 
 
 def _unit_of(value: str) -> str:
-    match = re.search(rf"(?:{_UNITS})$", value)
+    match = re.search(rf"(?:{UNITS})$", value)
     return match.group(0) if match else ""
 
 

@@ -46,6 +46,7 @@ class Pipeline:
         extractive = ExtractiveAnswerer(
             retriever.coverage, index.analyzer, index.words.idf(), index.records, settings.answer_min_confidence,
             covered_years={book["records_year"] for book in books},
+            edition_years={book["edition_year"] for book in books},
             region_names={name for book in books for name in book["region_names"]},
             statistical_sources=[source for book in books for source in book["statistical_sources"]],
         )

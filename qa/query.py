@@ -22,7 +22,7 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 # What kind of answer a question wants, from its interrogative words (checked in this order).
 _KINDS = (
     ("date", re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|什么时间|哪个月")),
-    ("person", re.compile(r"谁|哪位|姓名|叫什么名字")),
+    ("person", re.compile(r"谁|哪位|姓名")),
     ("number", re.compile(r"多少|几[个所家人项次年天条座户辆名位]?|多大|多高|多长|多远|多重|多久|比例|百分之|占比|增长率|增幅")),
     ("list", re.compile(r"哪些|有什么|包括什么|包括哪")),
     ("yesno", re.compile(r"是否|吗[?？]?$|有没有|是不是|能不能|算不算|可不可以")),

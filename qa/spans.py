@@ -1,0 +1,77 @@
+"""Exact answer spans: a number with its unit, a date, a person's name, a named organisation or place.
+
+A sentence often holds several candidates (a total, a growth rate, the year); the one whose
+preceding words best match the question wins, and the more specific form breaks ties
+("2019年9月30日" over "2019年").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+_UNIT_WORDS = (
+    "元/月·人 万亿元 亿元 万元 千元 元 万吨 吨 万千克 千克 公斤 万千瓦 千瓦 万亩 亩 公顷 平方千米 平方公里 万平方米 平方米 "
+    "亿立方米 万立方米 立方米 微克/立方米 千米 公里 毫米 米 万人次 人次 万人 人 户 个工作日 工作日 个 所 家 件 起 次 项 辆 套 座 "
+    "条 张 名 位 对 部 篇 场 批 册 台 株 头 只 期 天 小时 倍 % ‰ 岁 周岁 年"
+).split()
+UNITS = "|".join(re.escape(u) for u in sorted(_UNIT_WORDS, key=len, reverse=True))  # longest unit first
+NUMBER = re.compile(rf"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(?:{UNITS})")
+DATE = re.compile(
+    r"\d{4}年\d{1,2}月\d{1,2}日(?:[—－-]\d{1,2}(?:月\d{1,2})?日)?|\d{4}年\d{1,2}月(?:[—－-]\d{1,2}月)?|"
+    r"\d{1,2}月\d{1,2}日(?:[—－-]\d{1,2}(?:月\d{1,2})?日)?|\d{4}年第[一二三四]季度|\d{1,2}月份?|\d{4}年"
+)
+TITLES = "书记|副书记|区长|副区长|主任|副主任|局长|副局长|院长|副院长|检察长|主席|副主席|部长|理事长|校长|所长|会长|镇长|组长|主任委员"
+PERSON = re.compile(rf"(?:{TITLES})[、，：:\s]*([\u4e00-\u9fff]{{2,3}})(?=[（(，。、；\s]|$)")
+_TITLE_WORDS = set(TITLES.split("|")) | {"党组", "成员", "委员"}
+# "哪个社区", "哪家公司": the noun the question asks about, and an answer span ending in it
+_ENTITY_ASKED = re.compile(r"哪(?:个|家|所|一家|一个|些)?(社区|公司|企业|单位|部门|学校|医院|村|镇|街道|考点|景区|基地|项目|协会)")
+_ENTITY_STOP = set("在由于和与及的是为对从到、，。；：“”《》（）()【】0123456789年月日")
+# "多少次", "几位", "比例": the unit the question wants, when it names one
+_ASKED_UNIT = re.compile(r"(?:多少|几)(个工作日|工作日|人次|次|位|人|户|所|家|件|起|项|辆|套|座|条|张|名|部|对|天|个|亩|吨|元|岁|年)")
+_ASKED_SHARE = re.compile(r"比例|百分之|占比|率")
+MAX_ENTITY_CHARS = 24
+
+
+def find_span(kind: str, question: str, quote: str, question_years: tuple[int, ...],
+              closeness: Callable[[int], float], names: list[tuple[int, str]]) -> str | None:
+    """The best span of `quote` for a question of `kind`.
+
+    `closeness(offset)` rates the words before an offset against the question; `names` are the
+    person names (offset, name) a tagger found in the quote.
+    """
+    if kind == "number":
+        spans = [(m.start(), m.group(0)) for m in NUMBER.finditer(quote)
+                 if not re.fullmatch(r"\d{4}\s*年", m.group(0)) and quote[max(0, m.start() - 1) : m.start()] != "第"]
+        unit = _ASKED_UNIT.search(question)
+        wanted = unit.group(1) if unit else ("%" if _ASKED_SHARE.search(question) else None)
+        if wanted and any(text.endswith(wanted) for _, text in spans):
+            spans = [(offset, text) for offset, text in spans if text.endswith(wanted)]
+    elif kind == "date":
+        spans = [(m.start(), m.group(0)) for m in DATE.finditer(quote)
+                 if not (re.fullmatch(r"\d{4}年", m.group(0)) and int(m.group(0)[:4]) in question_years)]
+    elif kind == "person":
+        titled = [(m.start(1), m.group(1)) for m in PERSON.finditer(quote) if m.group(1) not in _TITLE_WORDS
+                  and not any(word in m.group(1) for word in ("书记", "局长", "主任", "成员"))]
+        # a tagged name right after a title ("区长周益民", "局长\n苏子喜") is the most reliable kind
+        near_title = [(offset, name) for offset, name in names
+                      if re.search(rf"(?:{TITLES})[、，：:\s]*$", quote[max(0, offset - 8) : offset])]
+        spans = [span for span in titled or near_title or names if span[1] not in question]
+    else:
+        asked = _ENTITY_ASKED.search(question)
+        spans = _entity_spans(quote, asked.group(1)) if asked else []
+    if not spans:
+        return None
+    best = max(spans, key=lambda span: (round(closeness(span[0]), 3), len(span[1]), -span[0]))
+    return re.sub(r"\s+", "", best[1]) if kind != "other" else best[1]
+
+
+def _entity_spans(quote: str, noun: str) -> list[tuple[int, str]]:
+    spans = []
+    for match in re.finditer(re.escape(noun), quote):
+        start = match.start()
+        while start > 0 and quote[start - 1] not in _ENTITY_STOP and match.end() - start < MAX_ENTITY_CHARS:
+            start -= 1
+        if match.end() - start > len(noun):
+            spans.append((start, quote[start : match.end()]))
+    return spans
