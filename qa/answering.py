@@ -40,6 +40,7 @@ _ASKED_UNITS = (
 )
 _CLAUSE = re.compile(r"(?<=[，；：,;])")
 _ARABIC_VALUE = re.compile(r"^\d")
+EVIDENCE_WINDOW_CHARS = 40  # characters either side of the best sentence (set on the dev split)
 _YEAR_MENTION = re.compile(r"((?:19|20)\d{2})\s*年")
 CONFLICT_COVERAGE = 0.9  # a rival figure counts only if its sentence covers the question nearly as well
 
@@ -140,8 +141,14 @@ class ExtractiveAnswerer:
         total = sum(self._word_idf[w] for w in words)
         if not total:
             return best.coverage
-        context = (best.hit.chunk.text + " ".join(best.hit.chunk.path)).lower()  # analyzer words are lower-cased
+        context = (self._evidence_window(best) + " ".join(best.hit.chunk.path)).lower()  # analyzer words are lower-cased
         return sum(self._word_idf[w] for w in words if w in context) / total
+
+    @staticmethod
+    def _evidence_window(best: Candidate) -> str:
+        """The best sentence with its neighbours: the evidence an answer would actually rest on."""
+        text = best.hit.chunk.text
+        return text[max(0, best.start - EVIDENCE_WINDOW_CHARS) : best.end + EVIDENCE_WINDOW_CHARS]
 
     def candidates(self, question: Question, hits: list[Hit]) -> list[Candidate]:
         """Every sentence of every hit, best first."""

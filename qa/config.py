@@ -56,8 +56,8 @@ class Settings(BaseSettings):
 
     # --- answering ----------------------------------------------------------------------------
     answer_min_confidence: float = Field(
-        0.3, ge=0, le=1,
-        description="Refuse when the best passage and its path hold less than this share of the IDF weight of the question's known words (tuned on the dev split).",
+        0.35, ge=0, le=1,
+        description="Refuse when the best sentence, its neighbourhood and its path hold less than this share of the IDF weight of the question's known words (tuned on the dev split).",
     )
 
     # --- evaluation ----------------------------------------------------------------------------
