@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from qa import __version__
-from qa.api import ask, health, search, sections
+from qa.api import ask, browse, health, search, sections
 from qa.api.errors import install_error_handlers
+from qa.api.web import install_web
 from qa.config import Settings, get_settings
 from qa.pipeline import Pipeline
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (ask, search, sections, health):
+    for module in (ask, search, sections, browse, health):
         app.include_router(module.router)
+    install_web(app)
     return app

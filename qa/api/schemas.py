@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
 
 from qa.answers import AskResult, Passage
+from qa.records import Record
 from qa.retrieval import SearchFilters
 
 MAX_QUESTION_CHARS = 500
@@ -92,6 +93,12 @@ class Section(BaseModel):
     page_end: int | None
     doc_number: str | None
     text: str
+
+
+def section_of(record: Record) -> Section:
+    return Section(id=record.id, yearbook=record.yearbook, kind=record.kind, section_path=record.path,
+                   title=record.title, page_start=record.page_start, page_end=record.page_end,
+                   doc_number=record.doc_number, text=record.text)
 
 
 class ErrorBody(BaseModel):

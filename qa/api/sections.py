@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from qa.api.deps import PipelineDep
 from qa.api.errors import ApiError
-from qa.api.schemas import ErrorResponse, Section
+from qa.api.schemas import ErrorResponse, Section, section_of
 
 router = APIRouter()
 
@@ -17,6 +17,4 @@ def section(record_id: str, pipeline: PipelineDep) -> Section:
     record = pipeline.index.records.get(record_id)
     if record is None:
         raise ApiError(404, "section_not_found", f"没有编号为 {record_id} 的条目。", f"No section with id '{record_id}'.")
-    return Section(id=record.id, yearbook=record.yearbook, kind=record.kind, section_path=record.path,
-                   title=record.title, page_start=record.page_start, page_end=record.page_end,
-                   doc_number=record.doc_number, text=record.text)
+    return section_of(record)
