@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test corpus index bench
+.PHONY: install browser run test index bench
 
 $(BIN)/qa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +18,21 @@ $(BIN)/qa: pyproject.toml
 
 install: $(BIN)/qa
 
-corpus: install
-	$(BIN)/qa corpus build
+# Debian's Chromium for the browser tests (Playwright drives it; no browser is downloaded).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null)
 
-run: corpus
+index: install
 	$(BIN)/qa corpus build
+	$(BIN)/qa index build
 
-test: install
+run: index
+	$(BIN)/qa serve --host $(HOST) --port $(PORT)
+
+test: install browser
 	$(BIN)/python -m pytest -q
+
+bench: index
+	$(BIN)/qa bench index
+	$(BIN)/qa bench api

@@ -57,3 +57,57 @@ def bench_index(settings: Settings, builds: int, rounds: int) -> dict[str, float
         "index_mb": folder_size(settings.index_path()) / 2**20,
         "chunks": len(pipeline.index.chunks),
     }
+
+
+def bench_api(url: str, rounds: int, concurrency: int) -> dict[str, float]:
+    """Warm /api/ask latency over HTTP (sequential), then throughput with `concurrency` clients."""
+    import httpx
+    from concurrent.futures import ThreadPoolExecutor
+
+    with httpx.Client(base_url=url, timeout=60) as client:
+        for query in BENCH_QUERIES:  # warm-up
+            client.post("/api/ask", json={"question": query})
+        latencies = []
+        for _ in range(rounds):
+            for query in BENCH_QUERIES:
+                started = time.perf_counter()
+                client.post("/api/ask", json={"question": query}).raise_for_status()
+                latencies.append((time.perf_counter() - started) * 1000)
+
+    def worker(n: int) -> int:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            for query in BENCH_QUERIES * rounds:
+                client.post("/api/ask", json={"question": query}).raise_for_status()
+        return len(BENCH_QUERIES) * rounds
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        total = sum(pool.map(worker, range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return {"ask_ms_p50": percentile(latencies, 0.5), "ask_ms_p95": percentile(latencies, 0.95),
+            "requests": len(latencies), "throughput_rps": total / elapsed, "concurrency": concurrency}
+
+
+def serve_in_background(settings: Settings):
+    """Start the real service on a free loopback port in this process; return (url, stop)."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    from qa.api.app import create_app
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+    return f"http://127.0.0.1:{sock.getsockname()[1]}", stop

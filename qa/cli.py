@@ -279,6 +279,30 @@ def eval_compare(
     console.print(table)
 
 
+@bench_app.command("api")
+def bench_api_command(
+    url: str = typer.Option(None, "--url", help="A running service; default: start one in this process."),
+    rounds: int = typer.Option(10, min=1, help="Rounds over the benchmark questions."),
+    concurrency: int = typer.Option(4, min=1, max=64, help="Concurrent clients for the throughput run."),
+) -> None:
+    """/api/ask p50/p95 over real HTTP (warm, extractive unless an LLM is configured) and throughput."""
+    from qa.benchmark import bench_api, serve_in_background
+
+    stop = None
+    if url is None:
+        url, stop = serve_in_background(get_settings())
+    try:
+        figures = bench_api(url, rounds, concurrency)
+    finally:
+        if stop:
+            stop()
+    console.print(
+        f"/api/ask over HTTP: p50 {figures['ask_ms_p50']:.1f} ms, p95 {figures['ask_ms_p95']:.1f} ms "
+        f"over {figures['requests']} requests\n"
+        f"throughput: {figures['throughput_rps']:.1f} requests/s with {figures['concurrency']} concurrent clients"
+    )
+
+
 def _load_pipeline():
     from qa.pipeline import Pipeline
     from qa.store import IndexStoreError

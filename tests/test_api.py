@@ -162,3 +162,10 @@ def test_qa_serve_process_answers_over_http(index_settings, built_index):
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
+
+
+def test_readme_documents_every_setting():
+    from qa.config import Settings
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [name for name in Settings.model_fields if f"QA_{name.upper()}" not in readme] == []
