@@ -43,6 +43,8 @@ _ARABIC_VALUE = re.compile(r"^\d")
 EVIDENCE_WINDOW_CHARS = 40  # characters either side of the best sentence (set on the dev split)
 _YEAR_MENTION = re.compile(r"((?:19|20)\d{2})\s*年")
 CONFLICT_COVERAGE = 0.9  # a rival figure counts only if its sentence covers the question nearly as well
+CONFLICT_SAME_QUANTITY = 0.6  # ...and if the words before both figures mostly agree
+LEAD_IN_CHARS = 8
 
 
 @dataclass
@@ -152,7 +154,7 @@ class ExtractiveAnswerer:
 
     def candidates(self, question: Question, hits: list[Hit]) -> list[Candidate]:
         """Every sentence of every hit, best first."""
-        terms = self._scorer.question_terms(question.text, question.expansions)
+        terms = self._scorer.question_terms(question.terms_text(), question.expansions)
         wanted = _KIND_PATTERN.get(question.kind)
         found: list[Candidate] = []
         for rank, hit in enumerate(hits):
@@ -200,7 +202,7 @@ class ExtractiveAnswerer:
         """The sentence, or its best run of clauses when it is longer than an answer should be."""
         if len(sentence) <= MAX_ANSWER_CHARS:
             return sentence
-        terms = self._scorer.question_terms(question.text, question.expansions)
+        terms = self._scorer.question_terms(question.terms_text(), question.expansions)
         clauses = [c for c in _CLAUSE.split(sentence) if c]
         best, best_score = clauses[0][:MAX_ANSWER_CHARS], -1.0
         for i in range(len(clauses)):
@@ -236,17 +238,23 @@ class ExtractiveAnswerer:
         return found
 
     def conflicting(self, question: Question, best: Candidate, candidates: list[Candidate]) -> list[Candidate] | None:
-        """Two passages giving different figures (Arabic numerals, same unit) for the quantity asked,
-        both covering the question about as well; statistics first."""
-        value = self.short_answer(question, best.hit, self.trim(best.text, question))
+        """Two passages giving different figures (Arabic numerals, same unit) for the same quantity:
+        both sentences cover the question about as well and name the quantity in the same words
+        just before the figure ("全区实现地区生产总值262.34亿元" / "…地区生产总值182.86亿元"). Statistics first."""
+        quote = self.trim(best.text, question)
+        value = self.short_answer(question, best.hit, quote)
         if value is None or not _ARABIC_VALUE.match(value):
             return None
-        unit = _unit_of(value)
+        unit, lead = _unit_of(value), _lead_in(quote, value)
         for other in candidates[1:12]:
             if other.hit.chunk.record_id == best.hit.chunk.record_id or other.coverage < CONFLICT_COVERAGE * best.coverage:
                 continue
-            other_value = self.short_answer(question, other.hit, self.trim(other.text, question))
-            if other_value and _ARABIC_VALUE.match(other_value) and _unit_of(other_value) == unit and other_value != value:
+            other_quote = self.trim(other.text, question)
+            other_value = self.short_answer(question, other.hit, other_quote)
+            if not other_value or not _ARABIC_VALUE.match(other_value) or _unit_of(other_value) != unit \
+                    or other_value == value:
+                continue
+            if _overlap(_lead_in(other_quote, other_value), lead) >= CONFLICT_SAME_QUANTITY:
                 return sorted([best, other], key=lambda c: not self.is_statistical(c.hit))
         return None
 
@@ -283,6 +291,12 @@ def _overlap(text: str, other: str) -> float:
     """Share of `text`'s bigrams that also occur in `other`."""
     own = set(Analyzer.bigrams(text))
     return len(own & set(Analyzer.bigrams(other))) / len(own) if own else 1.0
+
+
+def _lead_in(quote: str, value: str) -> str:
+    """The words just before a figure, which name the quantity it measures."""
+    at = quote.find(value)
+    return quote[max(0, at - LEAD_IN_CHARS) : at] if at >= 0 else ""
 
 
 def _unit_of(value: str) -> str:

@@ -37,14 +37,19 @@ class Question:
 
     original: str
     text: str  # normalised, relative years resolved
-    expansions: tuple[str, ...] = field(default_factory=tuple)
+    book_terms: tuple[str, ...] = field(default_factory=tuple)  # the book's words for its colloquial ones (curated)
+    expansions: tuple[str, ...] = field(default_factory=tuple)  # thesaurus synonyms (weighed less: 词林 mixes senses)
     years: tuple[int, ...] = field(default_factory=tuple)
     kind: str = "other"  # date, person, number, list, yesno, place or other
     places: tuple[str, ...] = field(default_factory=tuple)  # place names (jieba's ns tag) the question names
 
+    def terms_text(self) -> str:
+        """The question with the book's terms for its colloquial words: what scoring matches at full weight."""
+        return " ".join([self.text, *self.book_terms])
+
     def search_text(self) -> str:
-        """What the retrievers search for: the question plus the book's terms for its words."""
-        return " ".join([self.text, *self.expansions])
+        """Everything a dense retriever should see: the question, the book's terms and the synonyms."""
+        return " ".join([self.text, *self.book_terms, *self.expansions])
 
 
 def relative_years(edition_year: int) -> dict[str, int]:
@@ -72,10 +77,11 @@ class QuestionReader:
             text = text.replace(word, f"{year}年")
         text = re.sub(r"(\d{4})年年", r"\1年", text)
         expansions: list[str] = []
+        book_terms: list[str] = []
         lowered = text.lower()
         for word, terms in self._colloquial.items():
             if word in lowered:
-                expansions += [t for t in terms if t not in lowered]
+                book_terms += [t for t in terms if t not in lowered]
         for word in self._analyzer.words(text):
             if word in self._vocabulary or len(word) < 2:
                 continue
@@ -86,7 +92,7 @@ class QuestionReader:
         years = tuple(int(y) for y in _YEAR.findall(text))
         kind = next((name for name, pattern in _KINDS if pattern.search(text)), "other")
         places = tuple(dict.fromkeys(pair.word for pair in self._tagger.cut(text) if pair.flag == "ns"))
-        return Question(raw, text, tuple(dict.fromkeys(expansions)), years, kind, places)
+        return Question(raw, text, tuple(dict.fromkeys(book_terms)), tuple(dict.fromkeys(expansions)), years, kind, places)
 
 
 def _load_colloquial_terms() -> dict[str, list[str]]:

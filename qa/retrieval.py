@@ -8,6 +8,7 @@ terms, which prefers the passage that states the fact over one that merely share
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,6 +25,8 @@ from qa.vector import search_vectors
 
 # hybrid: all retrievers fused and reranked; lexical: both BM25 fields fused and reranked;
 # words / bigrams / dense: one retriever alone, no rerank (to report each side by side).
+LEADERSHIP_LIST = re.compile(r"领导班子|领导成员|领导名录")  # standard 条目 titles of a yearbook's office-holder lists
+LEADERSHIP_BONUS = 0.3
 RetrieverMode = Literal["hybrid", "lexical", "words", "bigrams", "dense"]
 
 
@@ -95,14 +98,14 @@ class Retriever:
                 weights["dense"] = 0.0
         rerank = mode in ("hybrid", "lexical") and settings.weight_coverage > 0
         analyzer, extra = self.index.analyzer, " ".join(question.expansions)
-        word_scores = self.index.words.scores(analyzer.words(question.text))
+        word_scores = self.index.words.scores(analyzer.words(question.terms_text()))
         if extra:
             word_scores += settings.weight_expansion * self.index.words.scores(analyzer.words(extra))
         fused = np.zeros(len(self.index.chunks), dtype=np.float32)
         if weights["words"] > 0:
             fused += weights["words"] * _max_normalised(word_scores)
         if weights["bigrams"] > 0:
-            bigram_scores = self.index.bigrams.scores(analyzer.bigrams(question.text))
+            bigram_scores = self.index.bigrams.scores(analyzer.bigrams(question.terms_text()))
             if extra:
                 bigram_scores += settings.weight_expansion * self.index.bigrams.scores(analyzer.bigrams(extra))
             fused += weights["bigrams"] * _max_normalised(bigram_scores)
@@ -116,10 +119,14 @@ class Retriever:
             fused = np.where(allowed, fused, 0.0)
         pool = _top(fused, max(k, settings.rerank_depth))
         if rerank and pool:
-            terms = self.coverage.question_terms(question.text, question.expansions, settings.weight_expansion)
+            terms = self.coverage.question_terms(question.terms_text(), question.expansions, settings.weight_expansion)
             top = float(fused[pool[0]])
             score = {i: float(fused[i]) / top + settings.weight_coverage
                      * self.coverage.best_window(terms, self.index.chunks[i].indexed_text()) for i in pool}
+            if question.kind == "person":  # "who is …": the yearbook's lists of office holders answer it
+                for i in pool:
+                    if LEADERSHIP_LIST.search(self.index.chunks[i].path[-1]):
+                        score[i] += LEADERSHIP_BONUS
         else:
             score = {i: float(fused[i]) for i in pool}
         pool.sort(key=lambda i: (-score[i], i))
