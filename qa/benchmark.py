@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from qa.config import Settings
@@ -88,22 +89,24 @@ def bench_api(url: str, rounds: int, concurrency: int) -> dict[str, float]:
             "requests": len(latencies), "throughput_rps": total / elapsed, "concurrency": concurrency}
 
 
-def serve_in_background(settings: Settings):
-    """Start the real service on a free loopback port in this process; return (url, stop)."""
+def serve_in_background(app) -> tuple[str, Callable[[], None]]:
+    """Serve an ASGI app on a free loopback port from a thread of this process; return (url, stop)."""
     import socket
     import threading
 
     import uvicorn
 
-    from qa.api.app import create_app
-
-    sock = socket.socket()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    while not server.started:
-        time.sleep(0.05)
+    deadline = time.monotonic() + 60
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not server.started:
+        raise RuntimeError("the service did not start")
 
     def stop() -> None:
         server.should_exit = True

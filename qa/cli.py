@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -23,7 +24,7 @@ app.add_typer(bench_app, name="bench")
 console = Console()
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """Print a clear error and exit non-zero (no traceback for expected problems)."""
     Console(stderr=True).print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code=2)
@@ -40,7 +41,6 @@ def corpus_build() -> None:
             summaries = build_corpus(settings.corpus_dir, settings.parsed_dir)
     except CorpusError as exc:
         fail(str(exc))
-        return
     for summary in summaries:
         table = Table(title=f"{summary.yearbook}: {len(summary.records)} records → {summary.path}")
         table.add_column("类目")
@@ -67,7 +67,6 @@ def index_build() -> None:
         manifest = build_index(settings, embedder, progress=True)
     except CorpusError as exc:
         fail(str(exc))
-        return
     counts = manifest["counts"]
     console.print(
         f"index [bold]{settings.index_path()}[/]: {counts['records']} records, {counts['chunks']} chunks, "
@@ -96,7 +95,6 @@ def search(
                                          mode=retriever)  # type: ignore[arg-type]
     except UnknownFilterValue as exc:
         fail(str(exc))
-        return
     if as_json:
         rows = [{"chunk_id": h.chunk.id, "score": round(h.score, 6), "section_path": h.chunk.path,
                  "page": h.chunk.page_start, "text": h.chunk.text} for h in hits]
@@ -286,11 +284,12 @@ def bench_api_command(
     concurrency: int = typer.Option(4, min=1, max=64, help="Concurrent clients for the throughput run."),
 ) -> None:
     """/api/ask p50/p95 over real HTTP (warm, extractive unless an LLM is configured) and throughput."""
+    from qa.api.app import create_app
     from qa.benchmark import bench_api, serve_in_background
 
     stop = None
     if url is None:
-        url, stop = serve_in_background(get_settings())
+        url, stop = serve_in_background(create_app(get_settings(), _load_pipeline()))
     try:
         figures = bench_api(url, rounds, concurrency)
     finally:

@@ -152,3 +152,18 @@ def test_parsing_is_deterministic(yearbook_text, yearbook_spec, parsed_book):
 
 def test_chinese_numbers():
     assert [chinese_number(n) for n in ["一", "十", "十二", "二十", "三十五", "一百零二"]] == [1, 10, 12, 20, 35, 102]
+
+
+def test_page_breaks_give_each_character_its_printed_page(parsed_book):
+    crossing = [r for r in parsed_book.records if r.page_start is not None and r.page_end != r.page_start]
+    assert len(crossing) > 100
+    for record in crossing:
+        offsets = [offset for offset, _ in record.page_breaks]
+        pages = [page for _, page in record.page_breaks]
+        assert offsets == sorted(offsets) and offsets[0] == 0 and pages == sorted(pages)
+        assert record.page_at(0) == record.page_start and record.page_at(len(record.text) - 1) == record.page_end
+    # the line right after each page anchor starts the anchor's page inside its record
+    for anchor_line, page in parsed_book.page_map.anchors:
+        holder = next((r for r in parsed_book.records if r.source_lines[0] <= anchor_line + 1 <= r.source_lines[1]), None)
+        if holder is not None and holder.page_start != page:
+            assert page in [p for _, p in holder.page_breaks], (anchor_line, page, holder.id)
