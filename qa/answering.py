@@ -142,7 +142,7 @@ class ExtractiveAnswerer:
                  if len(w) >= 2 and w in self._word_idf and w not in self._region_names]
         total = sum(self._word_idf[w] for w in words)
         if not total:
-            return best.coverage
+            return 0.0  # no word the book uses: nothing to rest an answer on
         context = (self._evidence_window(best) + " ".join(best.hit.chunk.path)).lower()  # analyzer words are lower-cased
         return sum(self._word_idf[w] for w in words if w in context) / total
 
@@ -195,8 +195,9 @@ class ExtractiveAnswerer:
         return None
 
     def refusal(self, question: Question, passages: list[Passage], confidence: float, gap: str | None = None) -> Draft:
-        subject = gap or question.text.rstrip("？?。.!！")
-        return Draft(f"年鉴中未找到关于“{subject}”的相关信息。", None, False, [], passages, confidence)
+        subject = gap or question.text.strip("？?。.!！ ")
+        answer = f"年鉴中未找到关于“{subject}”的相关信息。" if subject else "年鉴中未找到相关信息。"
+        return Draft(answer, None, False, [], passages, confidence)
 
     def trim(self, sentence: str, question: Question) -> str:
         """The sentence, or its best run of clauses when it is longer than an answer should be."""

@@ -169,3 +169,17 @@ def test_readme_documents_every_setting():
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert [name for name in Settings.model_fields if f"QA_{name.upper()}" not in readme] == []
+
+
+@pytest.mark.parametrize("body", [b"null", b"[]", b'"x"', b'{"question": null}', b'{"question": "a", "top_k": true}',
+                                  b'{"question": "a", "filters": null}', b"\xff\xfe\x00", b"[" * 5000 + b"]" * 5000])
+def test_hostile_bodies_get_a_4xx_with_both_languages(client, body):
+    response = client.post("/api/ask", content=body, headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500
+    assert response.json()["error"]["message_zh"] and response.json()["error"]["message_en"]
+
+
+@pytest.mark.parametrize("question", ["？？？", "a", "<script>alert(1)</script>", "\u0000\u0001", "😀😀😀", "的了吗"])
+def test_odd_questions_are_refused_plainly(client, question):
+    body = client.post("/api/ask", json={"question": question}).json()
+    assert body["answerable"] is False and body["answer"].startswith("年鉴中未找到")

@@ -83,6 +83,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
             return error_response(ApiError(404, "not_found", "没有这个地址。", "No such resource."))
+        if exc.status_code == 400:
+            return error_response(ApiError(400, "bad_request", "请求体无法解析。", "The request body could not be parsed."))
         if exc.status_code == 405:
             return error_response(ApiError(405, "method_not_allowed", "不支持这个请求方法。", "Method not allowed."))
         return error_response(ApiError(exc.status_code, "http_error", str(exc.detail), str(exc.detail)))
