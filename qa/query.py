@@ -91,7 +91,7 @@ class QuestionReader:
             expansions += synonyms[:MAX_SYNONYMS_PER_WORD]
         years = tuple(int(y) for y in _YEAR.findall(text))
         kind = next((name for name, pattern in _KINDS if pattern.search(text)), "other")
-        places = tuple(dict.fromkeys(pair.word for pair in self._tagger.cut(text) if pair.flag == "ns"))
+        places = tuple(dict.fromkeys(p.word for p in self._tagger.cut(text) if p.flag == "ns" and len(p.word) >= 2))
         return Question(raw, text, tuple(dict.fromkeys(book_terms)), tuple(dict.fromkeys(expansions)), years, kind, places)
 
 
