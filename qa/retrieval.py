@@ -9,6 +9,7 @@ terms, which prefers the passage that states the fact over one that merely share
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,15 +19,16 @@ from pydantic import BaseModel
 from qa.config import Settings
 from qa.coverage import CoverageScorer
 from qa.embedding import Embedder
+from qa.lexical import BM25Field
 from qa.query import Question, QuestionReader
 from qa.records import Chunk
 from qa.store import LoadedIndex
 from qa.vector import search_vectors
 
-# hybrid: all retrievers fused and reranked; lexical: both BM25 fields fused and reranked;
-# words / bigrams / dense: one retriever alone, no rerank (to report each side by side).
 LEADERSHIP_LIST = re.compile(r"领导班子|领导成员|领导名录")  # standard 条目 titles of a yearbook's office-holder lists
 LEADERSHIP_BONUS = 0.3
+# hybrid: all retrievers fused and reranked; lexical: both BM25 fields fused and reranked;
+# words / bigrams / dense: one retriever alone, no rerank (to report each side by side).
 RetrieverMode = Literal["hybrid", "lexical", "words", "bigrams", "dense"]
 
 
@@ -43,11 +45,10 @@ class UnknownFilterValue(ValueError):
 
 @dataclass
 class Hit:
-    """One retrieved chunk with its fused score and what each retriever thought of it."""
+    """One retrieved chunk with its final (fused, reranked) score."""
 
     chunk: Chunk
     score: float
-    bm25_words: float = 0.0  # raw BM25 of the question's words: an absolute signal for refusal
 
 
 class Retriever:
@@ -97,18 +98,12 @@ class Retriever:
             if mode == "lexical":
                 weights["dense"] = 0.0
         rerank = mode in ("hybrid", "lexical") and settings.weight_coverage > 0
-        analyzer, extra = self.index.analyzer, " ".join(question.expansions)
-        word_scores = self.index.words.scores(analyzer.words(question.terms_text()))
-        if extra:
-            word_scores += settings.weight_expansion * self.index.words.scores(analyzer.words(extra))
+        analyzer = self.index.analyzer
         fused = np.zeros(len(self.index.chunks), dtype=np.float32)
         if weights["words"] > 0:
-            fused += weights["words"] * _max_normalised(word_scores)
+            fused += weights["words"] * _max_normalised(self._lexical(self.index.words, analyzer.words, question))
         if weights["bigrams"] > 0:
-            bigram_scores = self.index.bigrams.scores(analyzer.bigrams(question.terms_text()))
-            if extra:
-                bigram_scores += settings.weight_expansion * self.index.bigrams.scores(analyzer.bigrams(extra))
-            fused += weights["bigrams"] * _max_normalised(bigram_scores)
+            fused += weights["bigrams"] * _max_normalised(self._lexical(self.index.bigrams, analyzer.bigrams, question))
         if weights["dense"] > 0:
             vector = self.embedder.embed_query(question.search_text())
             ids, similarities = search_vectors(self.index.vectors, vector, settings.candidate_pool, allowed)
@@ -130,7 +125,15 @@ class Retriever:
         else:
             score = {i: float(fused[i]) for i in pool}
         pool.sort(key=lambda i: (-score[i], i))
-        return [Hit(self.index.chunks[i], score[i], float(word_scores[i])) for i in pool[:k]]
+        return [Hit(self.index.chunks[i], score[i]) for i in pool[:k]]
+
+
+    def _lexical(self, field: BM25Field, tokenize: Callable[[str], list[str]], question: Question) -> np.ndarray:
+        """BM25 of one field: the question with the book's terms, plus its synonyms at reduced weight."""
+        scores = field.scores(tokenize(question.terms_text()))
+        if question.expansions:
+            scores += self.settings.weight_expansion * field.scores(tokenize(" ".join(question.expansions)))
+        return scores
 
 
 def _max_normalised(scores: np.ndarray) -> np.ndarray:
