@@ -13,16 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qa.config import Settings
+from qa.evaluation.metrics import percentile
 
 BENCH_QUERIES = [
     "金川区2019年地区生产总值是多少", "农村饮水安全工程水费逾期怎么办", "区委书记是谁", "双湾镇", "粮食总产量",
     "金水湖湿地公园", "城乡居民养老保险参保率", "公租房摇号", "旅游收入", "全国文明城市",
 ]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def folder_size(folder: Path) -> int:
