@@ -19,7 +19,7 @@ from qa.lexical import Analyzer
 from qa.query import Question
 from qa.records import Record
 from qa.retrieval import Hit
-from qa.spans import DATE, NUMBER, PERSON, UNITS, find_span
+from qa.spans import DATE, NUMBER, PERSON, TITLES, UNITS, find_span
 
 MAX_ANSWER_CHARS = 150
 # Sentence score = own coverage, coverage with the passage's path, retrieval rank, kind match.
@@ -39,6 +39,8 @@ _ASKED_UNITS = (
     (re.compile(r"几岁|多大年龄|多少岁|年龄"), re.compile(r"\d+(?:\.\d+)?(?:周岁|岁)")),
 )
 _CLAUSE = re.compile(r"(?<=[，；：,;])")
+_TITLE_LINE = re.compile(rf"(?:{TITLES}|常委|委员|成员)$")  # a line that ends with an office, no name after it
+_NAME_LINE = re.compile(r"^[\u4e00-\u9fff·]{2,4}(?:（[^）]{0,24}）)?$")
 _ARABIC_VALUE = re.compile(r"^\d")
 EVIDENCE_WINDOW_CHARS = 40  # characters either side of the best sentence (set on the dev split)
 _YEAR_MENTION = re.compile(r"((?:19|20)\d{2})\s*年")
@@ -160,7 +162,7 @@ class ExtractiveAnswerer:
         for rank, hit in enumerate(hits):
             text = hit.chunk.text
             context = " ".join(hit.chunk.path)
-            for start, end in split_sentences(text):
+            for start, end in _units(text):
                 sentence = text[start:end].strip()
                 if len(sentence) < 4:
                     continue
@@ -286,6 +288,23 @@ class ExtractiveAnswerer:
                 break
             position += len(clause)
         return (chosen[:budget] if chosen else quote[:budget]).rstrip("，；：、,;:")
+
+
+def _units(text: str) -> list[tuple[int, int]]:
+    """Sentences of a passage, where a title line is kept with the name line under it: in the
+    book's lists of office holders "区委书记" and "陆世平（2019年1月任）" answer together."""
+    spans = split_sentences(text)
+    units: list[tuple[int, int]] = []
+    i = 0
+    while i < len(spans):
+        start, end = spans[i]
+        if i + 1 < len(spans) and _TITLE_LINE.search(text[start:end].strip()) \
+                and _NAME_LINE.match(text[spans[i + 1][0] : spans[i + 1][1]].strip()):
+            end = spans[i + 1][1]
+            i += 1
+        units.append((start, end))
+        i += 1
+    return units
 
 
 def _overlap(text: str, other: str) -> float:
