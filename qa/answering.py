@@ -40,7 +40,7 @@ _ASKED_UNITS = (
 )
 _CLAUSE = re.compile(r"(?<=[，；：,;])")
 _TITLE_LINE = re.compile(rf"(?:{TITLES}|常委|委员|成员)$")  # a line that ends with an office, no name after it
-_NAME_LINE = re.compile(r"^[\u4e00-\u9fff·]{2,4}(?:（[^）]{0,24}）)?$")
+_NAME_LINE = re.compile(r"^(?:[\u4e00-\u9fff·]{2,4}(?:（[^）]{0,24}）)?){1,8}$")  # one name, or several run together
 _ARABIC_VALUE = re.compile(r"^\d")
 EVIDENCE_WINDOW_CHARS = 40  # characters either side of the best sentence (set on the dev split)
 _YEAR_MENTION = re.compile(r"((?:19|20)\d{2})\s*年")
@@ -139,14 +139,27 @@ class ExtractiveAnswerer:
 
         Words the corpus never uses are left out: most are colloquial paraphrases that cannot be
         matched, and they say little about whether the book answers; rare known words it lacks say a lot.
+        A colloquial word from the curated list counts as found when one of its book terms is.
         """
-        words = [w for w in dict.fromkeys(self._analyzer.words(question.text))
-                 if len(w) >= 2 and w in self._word_idf and w not in self._region_names]
-        total = sum(self._word_idf[w] for w in words)
+        context = (self._evidence_window(best) + " ".join(best.hit.chunk.path)).lower()  # analyzer words are lower-cased
+        weights: dict[str, float] = {}
+        found: set[str] = set()
+        for word, terms in question.colloquial:
+            known = [t for t in terms if t in self._word_idf]
+            if known:
+                weights[word] = max(self._word_idf[t] for t in known)
+                if word in context or any(t in context for t in terms):
+                    found.add(word)
+        for word in dict.fromkeys(self._analyzer.words(question.text)):
+            if len(word) >= 2 and word in self._word_idf and word not in self._region_names \
+                    and not any(word in key for key in weights):
+                weights[word] = self._word_idf[word]
+                if word in context:
+                    found.add(word)
+        total = sum(weights.values())
         if not total:
             return 0.0  # no word the book uses: nothing to rest an answer on
-        context = (self._evidence_window(best) + " ".join(best.hit.chunk.path)).lower()  # analyzer words are lower-cased
-        return sum(self._word_idf[w] for w in words if w in context) / total
+        return sum(weights[w] for w in found) / total
 
     @staticmethod
     def _evidence_window(best: Candidate) -> str:
@@ -298,8 +311,9 @@ def _units(text: str) -> list[tuple[int, int]]:
     i = 0
     while i < len(spans):
         start, end = spans[i]
-        if i + 1 < len(spans) and _TITLE_LINE.search(text[start:end].strip()) \
-                and _NAME_LINE.match(text[spans[i + 1][0] : spans[i + 1][1]].strip()):
+        following = text[spans[i + 1][0] : spans[i + 1][1]].strip() if i + 1 < len(spans) else ""
+        if _TITLE_LINE.search(text[start:end].strip()) and _NAME_LINE.match(following) \
+                and not re.search(rf"{TITLES}|常委|委员|成员", following):
             end = spans[i + 1][1]
             i += 1
         units.append((start, end))
