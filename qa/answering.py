@@ -71,7 +71,6 @@ class Draft:
     answerable: bool
     citations: list[Citation]
     passages: list[Passage]
-    confidence: float
 
 
 class ExtractiveAnswerer:
@@ -101,12 +100,12 @@ class ExtractiveAnswerer:
         passages = [passage_of(hit) for hit in hits]
         candidates = self.candidates(question, hits)
         if not candidates:
-            return self.refusal(question, passages, 0.0)
+            return self.refusal(question, passages)
         best = candidates[0]
         confidence = self.confidence(question, best)
         gap = self.coverage_gap(question, best)
         if confidence < self._min_confidence or gap:
-            return self.refusal(question, passages, confidence, gap)
+            return self.refusal(question, passages, gap)
         conflict = self.conflicting(question, best, candidates) if question.kind == "number" else None
         if conflict:
             return self.cite_conflict(question, conflict, passages)
@@ -119,7 +118,7 @@ class ExtractiveAnswerer:
             short = short or self.short_answer(question, second[0].hit, second[1])
         citations = [citation_of(n, c.hit, q) for n, (c, q) in enumerate(chosen, start=1)]
         answer = "".join(f"{q}[{n}]" for n, (_, q) in enumerate(chosen, start=1))
-        return Draft(answer, short, True, citations, passages, confidence)
+        return Draft(answer, short, True, citations, passages)
 
     def runner_up(self, question: Question, best: Candidate, candidates: list[Candidate],
                   room: int) -> tuple[Candidate, str] | None:
@@ -209,10 +208,10 @@ class ExtractiveAnswerer:
                 return place
         return None
 
-    def refusal(self, question: Question, passages: list[Passage], confidence: float, gap: str | None = None) -> Draft:
+    def refusal(self, question: Question, passages: list[Passage], gap: str | None = None) -> Draft:
         subject = gap or question.text.strip("？?。.!！ ")
         answer = f"年鉴中未找到关于“{subject}”的相关信息。" if subject else "年鉴中未找到相关信息。"
-        return Draft(answer, None, False, [], passages, confidence)
+        return Draft(answer, None, False, [], passages)
 
     def trim(self, sentence: str, question: Question) -> str:
         """The sentence, or its best run of clauses when it is longer than an answer should be."""
@@ -284,7 +283,7 @@ class ExtractiveAnswerer:
         values = [self.short_answer(question, c.hit, q) for c, q in zip(rivals, quotes)]
         parts = [f"{q}[{n}]" for n, q in enumerate(quotes, start=1)]
         answer = "年鉴中该数值有不同记载：" + "；".join(parts)
-        return Draft(answer, values[0], True, citations, passages, rivals[0].coverage)
+        return Draft(answer, values[0], True, citations, passages)
 
     def trim_to(self, sentence: str, question: Question, budget: int) -> str:
         """The clause run around the asked value, within `budget` characters."""
