@@ -110,12 +110,11 @@ class ExtractiveAnswerer:
         if conflict:
             return self.cite_conflict(question, conflict, passages)
         quote = self.trim(best.text, question)
-        short = self.short_answer(question, best.hit, quote)
         chosen = [(best, quote)]
         second = self.runner_up(question, best, candidates, MAX_ANSWER_CHARS - len(quote))
         if second is not None:
             chosen.append(second)
-            short = short or self.short_answer(question, second[0].hit, second[1])
+        short = next((span for c, q in chosen if (span := self.short_answer(question, c.hit, q))), None)
         citations = [citation_of(n, c.hit, q) for n, (c, q) in enumerate(chosen, start=1)]
         answer = "".join(f"{q}[{n}]" for n, (_, q) in enumerate(chosen, start=1))
         return Draft(answer, short, True, citations, passages)
@@ -232,7 +231,7 @@ class ExtractiveAnswerer:
         return best
 
     def short_answer(self, question: Question, hit: Hit, quote: str) -> str | None:
-        """The exact span asked for (number with unit, date, name), or None when not confident."""
+        """The exact span asked for (number with unit, date, name, organisation), or None."""
         if question.kind == "date" and hit.chunk.kind == "chronicle" and len(hit.chunk.path) >= 3:
             return f"{hit.chunk.path[1]}{hit.chunk.path[2]}"  # 大事记: month and day come from the headings
         terms = self._scorer.question_terms(question.text)

@@ -30,6 +30,7 @@ _ENTITY_STOP = set("在由于和与及的是为对从到、，。；：“”《
 # "多少次", "几位", "比例": the unit the question wants, when it names one
 _ASKED_UNIT = re.compile(r"(?:多少|几)(个工作日|工作日|人次|次|位|人|户|所|家|件|起|项|辆|套|座|条|张|名|部|对|天|个|亩|吨|元|岁|年)")
 _ASKED_SHARE = re.compile(r"比例|百分之|占比|率")
+_ASKED_MONEY = re.compile(r"多少钱|几块钱|金额|费用|资金|奖金|补贴|补助")
 MAX_ENTITY_CHARS = 24
 
 
@@ -42,9 +43,11 @@ def find_span(kind: str, question: str, quote: str, question_years: tuple[int, .
     """
     if kind == "number":
         spans = [(m.start(), m.group(0)) for m in NUMBER.finditer(quote)
-                 if not re.fullmatch(r"\d{4}\s*年", m.group(0)) and quote[max(0, m.start() - 1) : m.start()] != "第"]
+                 if not re.fullmatch(r"\d{4}\s*年", m.group(0)) and quote[max(0, m.start() - 1) : m.start()] != "第"
+                 and not re.match(r"一[^\d一二三四五六七八九十百千万两]", m.group(0))]  # 一项, 一次: wording, not a figure
         unit = _ASKED_UNIT.search(question)
-        wanted = unit.group(1) if unit else ("%" if _ASKED_SHARE.search(question) else None)
+        wanted = unit.group(1) if unit else ("%" if _ASKED_SHARE.search(question) else
+                                             "元" if _ASKED_MONEY.search(question) else None)
         if wanted and any(text.endswith(wanted) for _, text in spans):
             spans = [(offset, text) for offset, text in spans if text.endswith(wanted)]
     elif kind == "date":
