@@ -37,12 +37,17 @@ class Question:
 
     original: str
     text: str  # normalised, relative years resolved
-    book_terms: tuple[str, ...] = field(default_factory=tuple)  # the book's words for its colloquial ones (curated)
-    colloquial: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)  # (word, its book terms)
+    colloquial: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)  # (word, the book's terms), curated
     expansions: tuple[str, ...] = field(default_factory=tuple)  # thesaurus synonyms (weighed less: 词林 mixes senses)
     years: tuple[int, ...] = field(default_factory=tuple)
     kind: str = "other"  # date, person, number, list, yesno, place or other
     places: tuple[str, ...] = field(default_factory=tuple)  # place names (jieba's ns tag) the question names
+
+    @property
+    def book_terms(self) -> tuple[str, ...]:
+        """The book's words for the question's colloquial ones, those it does not already use."""
+        lowered = self.text.lower()
+        return tuple(dict.fromkeys(t for _, terms in self.colloquial for t in terms if t not in lowered))
 
     def terms_text(self) -> str:
         """The question with the book's terms for its colloquial words: what scoring matches at full weight."""
@@ -77,14 +82,9 @@ class QuestionReader:
         for word, year in self._relative.items():
             text = text.replace(word, f"{year}年")
         text = re.sub(r"(\d{4})年年", r"\1年", text)
-        expansions: list[str] = []
-        book_terms: list[str] = []
-        colloquial: list[tuple[str, tuple[str, ...]]] = []
         lowered = text.lower()
-        for word, terms in self._colloquial.items():
-            if word in lowered:
-                book_terms += [t for t in terms if t not in lowered]
-                colloquial.append((word, tuple(terms)))
+        colloquial = tuple((word, tuple(terms)) for word, terms in self._colloquial.items() if word in lowered)
+        expansions: list[str] = []
         for word in self._analyzer.words(text):
             if word in self._vocabulary or len(word) < 2:
                 continue
@@ -95,8 +95,7 @@ class QuestionReader:
         years = tuple(int(y) for y in _YEAR.findall(text))
         kind = next((name for name, pattern in _KINDS if pattern.search(text)), "other")
         places = tuple(dict.fromkeys(p.word for p in self._tagger.cut(text) if p.flag == "ns" and len(p.word) >= 2))
-        return Question(raw, text, tuple(dict.fromkeys(book_terms)), tuple(colloquial), tuple(dict.fromkeys(expansions)),
-                        years, kind, places)
+        return Question(raw, text, colloquial, tuple(dict.fromkeys(expansions)), years, kind, places)
 
 
 def _load_colloquial_terms() -> dict[str, list[str]]:
