@@ -67,6 +67,8 @@ def index_build() -> None:
         manifest = build_index(settings, embedder, progress=True)
     except CorpusError as exc:
         fail(str(exc))
+    except (OSError, ValueError) as exc:  # a model name the hub cannot serve here, an unreadable folder
+        fail(f"could not load embedding model '{settings.embedding_model}': {exc}")
     counts = manifest["counts"]
     console.print(
         f"index [bold]{settings.index_path()}[/]: {counts['records']} records, {counts['chunks']} chunks, "
@@ -81,14 +83,17 @@ def search(
     k: int = typer.Option(5, "--k", min=1, max=50, help="Number of hits."),
     category: list[str] = typer.Option(None, "--category", help="Only this 类目 (repeatable)."),
     yearbook: list[str] = typer.Option(None, "--yearbook", help="Only this yearbook id (repeatable)."),
-    retriever: str = typer.Option("hybrid", "--retriever", help="hybrid, lexical or dense."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    retriever: str = typer.Option("hybrid", "--retriever", help="hybrid, lexical, dense, words or bigrams."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (the /api/search passages) instead of a table."),
 ) -> None:
     """Ranked passages for a query, with path and printed page."""
     import json
 
+    from qa.answering import passage_of
     from qa.retrieval import SearchFilters, UnknownFilterValue
 
+    if retriever not in ("hybrid", "lexical", "dense", "words", "bigrams"):
+        fail("--retriever must be hybrid, lexical, dense, words or bigrams")
     pipeline = _load_pipeline()
     try:
         hits = pipeline.retriever.search(query, k, SearchFilters(yearbook=yearbook or None, category=category or None),
@@ -96,8 +101,7 @@ def search(
     except UnknownFilterValue as exc:
         fail(str(exc))
     if as_json:
-        rows = [{"chunk_id": h.chunk.id, "score": round(h.score, 6), "section_path": h.chunk.path,
-                 "page": h.chunk.page_start, "text": h.chunk.text} for h in hits]
+        rows = [passage_of(hit).model_dump(mode="json") for hit in hits]
         typer.echo(json.dumps({"query": query, "results": rows}, ensure_ascii=False, indent=2))
         return
     table = Table(title=f"{query}")
