@@ -156,6 +156,11 @@ class _Builder:
         """Whether a line can be the first line of a report's title (关于…, 中共…, 2019年…, or the region's name)."""
         return bool(_TITLE_START.match(text)) or text.startswith(self.region_names)
 
+    def starts_paragraph(self, lines: list[Line], k: int) -> bool:
+        """Whether line k opens a paragraph: it is first, or the line before is short or ends a sentence."""
+        previous = lines[k - 1] if k > 0 else None
+        return previous is None or self.ends_paragraph(previous) or bool(_ENDS_SENTENCE.search(previous.text))
+
     def ends_paragraph(self, line: Line) -> bool:
         return line.width < self.short_width
 
@@ -262,8 +267,7 @@ def _looks_like_heading(builder: _Builder, lines: list[Line], k: int, max_chars:
         return False
     if re.search(r"[、）)】”]", text):
         return False
-    previous = lines[k - 1] if k > 0 else None
-    return previous is None or builder.ends_paragraph(previous) or bool(_ENDS_SENTENCE.search(previous.text))
+    return builder.starts_paragraph(lines, k)
 
 
 def _parse_entries(builder: _Builder, category: CategorySpec, lines: list[Line]) -> None:
@@ -360,9 +364,7 @@ def _parse_chronicle(builder: _Builder, category: CategorySpec, lines: list[Line
             builder.emit_blocks([category.name, month], month or category.name, day_lines)
 
     for k, line in enumerate(lines):
-        previous = lines[k - 1] if k > 0 else None
-        at_paragraph_start = previous is None or builder.ends_paragraph(previous) \
-            or bool(_ENDS_SENTENCE.search(previous.text))
+        at_paragraph_start = builder.starts_paragraph(lines, k)
         if _MONTH.match(line.text):
             flush()
             month, day_title, day_lines = line.text, None, []
@@ -423,9 +425,7 @@ def _parse_document(builder: _Builder, category: CategorySpec, lines: list[Line]
             builder.emit("article", path + [chapter, article], article, article_lines, doc_number=doc_number)
 
     for k, line in enumerate(body):
-        previous = body[k - 1] if k > 0 else None
-        at_paragraph_start = previous is None or builder.ends_paragraph(previous) \
-            or bool(_ENDS_SENTENCE.search(previous.text)) or bool(_CHAPTER.match(previous.text))
+        at_paragraph_start = builder.starts_paragraph(body, k) or bool(k and _CHAPTER.match(body[k - 1].text))
         article_match = _ARTICLE.match(line.text)
         if at_paragraph_start and _CHAPTER.match(line.text) and not re.search(r"[，。；]", line.text):
             flush_article()
