@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, get_args
 
 import typer
 from rich.console import Console
@@ -22,6 +22,13 @@ app.add_typer(eval_app, name="eval")
 bench_app = typer.Typer(help="Benchmarks that print speed and size figures.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 console = Console()
+
+
+def _check_choice(option: str, value: str, choices: object) -> None:
+    """Refuse a value outside a Literal type (the same choices the API accepts)."""
+    allowed = get_args(choices)
+    if value not in allowed:
+        fail(f"{option} must be one of: {', '.join(allowed)}")
 
 
 def fail(message: str) -> NoReturn:
@@ -92,8 +99,9 @@ def search(
     from qa.answering import passage_of
     from qa.retrieval import SearchFilters, UnknownFilterValue
 
-    if retriever not in ("hybrid", "lexical", "dense", "words", "bigrams"):
-        fail("--retriever must be hybrid, lexical, dense, words or bigrams")
+    from qa.retrieval import RetrieverMode
+
+    _check_choice("--retriever", retriever, RetrieverMode)
     pipeline = _load_pipeline()
     try:
         hits = pipeline.retriever.search(query, k, SearchFilters(yearbook=yearbook or None, category=category or None),
@@ -138,8 +146,9 @@ def ask_command(
     as_json: bool = typer.Option(False, "--json", help="Print the v1 JSON response."),
 ) -> None:
     """Answer a question with citations (path and printed page), or say the yearbook does not answer it."""
-    if mode not in ("auto", "extractive", "llm"):
-        fail("--mode must be auto, extractive or llm")
+    from qa.pipeline import AskMode
+
+    _check_choice("--mode", mode, AskMode)
     if not question.strip() or len(question) > 500:
         fail("the question must be 1–500 characters")
     result = _load_pipeline().ask(question, k, mode)  # type: ignore[arg-type]
@@ -203,8 +212,11 @@ def eval_command(
     from qa.manifest import load_manifest, read_source
 
     settings = get_settings()
-    if mode not in ("auto", "extractive", "llm") or retriever not in ("hybrid", "lexical", "dense", "words", "bigrams"):
-        fail("--mode must be auto/extractive/llm and --retriever hybrid/lexical/dense/words/bigrams")
+    from qa.pipeline import AskMode
+    from qa.retrieval import RetrieverMode
+
+    _check_choice("--mode", mode, AskMode)
+    _check_choice("--retriever", retriever, RetrieverMode)
     if split not in ("dev", "test", "all"):
         fail("--split must be dev, test or all")
     dataset = dataset or settings.eval_dataset

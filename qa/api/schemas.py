@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
 
 from qa.answers import AskResult, Passage
 from qa.records import Record
-from qa.retrieval import SearchFilters
+from qa.pipeline import AskMode
+from qa.retrieval import RetrieverMode, SearchFilters
 
 MAX_QUESTION_CHARS = 500
 
@@ -48,7 +49,7 @@ class AskRequest(_Query):
     """A question in everyday Chinese."""
 
     question: StrictStr = Field(description=f"The question (1–{MAX_QUESTION_CHARS} characters).")
-    mode: Literal["auto", "extractive", "llm"] = Field(
+    mode: AskMode = Field(
         "auto", description="auto: LLM when configured, else extractive; extractive: no model; llm: require the LLM."
     )
     stream: StrictBool = Field(False, description="LLM mode only: stream Server-Sent Events (tokens, then citations).")
@@ -63,7 +64,7 @@ class SearchRequest(_Query):
     """Keywords or a question; returns ranked passages."""
 
     query: StrictStr = Field(description=f"Query text (1–{MAX_QUESTION_CHARS} characters).")
-    retriever: Literal["hybrid", "lexical", "words", "bigrams", "dense"] = Field(
+    retriever: RetrieverMode = Field(
         "hybrid", description="Which retriever ranks the passages (evaluators compare them).")
 
     @field_validator("query")

@@ -12,17 +12,18 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, get_args
 
 import httpx
 import numpy as np
 
 from qa.evaluation.dataset import EvalRecord
+from qa.retrieval import RetrieverMode
 from qa.evaluation.metrics import MRR_DEPTH, RECALL_DEPTHS, Outcome, breakdown, first_relevant_rank, \
     reciprocal_rank, score_answer, summarise
 
 SEARCH_DEPTH = MRR_DEPTH
-RETRIEVER_MODES = ("words", "bigrams", "dense", "lexical", "hybrid")
+RETRIEVER_MODES = get_args(RetrieverMode)
 QUICKSTART = "langchain-quickstart"
 
 
