@@ -76,18 +76,14 @@ class LlmAnswerer:
             raise LlmError(_describe(exc)) from exc
         return self.check(str(reply.content), used)
 
-    def stream(self, question: str, hits: list[Hit]) -> Iterator[str]:
-        """Text deltas as they arrive; the caller checks the joined text with `check`."""
-        messages, _ = self.prompt(question, hits)
+    def stream(self, messages: list[tuple[str, str]]) -> Iterator[str]:
+        """Text deltas for a `prompt` as they arrive; the caller checks the joined text with `check`."""
         try:
             for chunk in self._model.stream(messages):
                 if chunk.content:
                     yield str(chunk.content)
         except Exception as exc:
             raise LlmError(_describe(exc)) from exc
-
-    def used_hits(self, question: str, hits: list[Hit]) -> list[Hit]:
-        return self.prompt(question, hits)[1]
 
     def check(self, text: str, used: list[Hit]) -> LlmAnswer:
         """Drop markers that name no passage; cite each remaining passage with a verbatim sentence."""

@@ -85,11 +85,12 @@ class Pipeline:
         use_llm, notice = self._llm_plan(mode)
         if use_llm and draft.answerable:
             pieces: list[str] = []
+            messages, used = self.llm.prompt(read.text, hits)
             try:
-                for piece in self.llm.stream(read.text, hits):
+                for piece in self.llm.stream(messages):
                     pieces.append(piece)
                     yield "token", piece
-                checked = self.llm.check("".join(pieces), self.llm.used_hits(read.text, hits))
+                checked = self.llm.check("".join(pieces), used)
                 clock.lap("answer")
                 yield "answer", self._result(question, checked.answer, None, checked.answerable,
                                              checked.citations, draft, "llm", clock)
