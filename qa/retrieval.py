@@ -60,17 +60,11 @@ class Retriever:
         self.settings = settings
         self._yearbooks = np.array([c.yearbook for c in index.chunks])
         self._categories = np.array([c.category for c in index.chunks])
-        latest = max(index.manifest["corpus"], key=lambda entry: entry.get("edition_year", 0))
-        self.reader = QuestionReader(index.analyzer, index.words.vocabulary(), latest.get("edition_year", 0))
+        self.yearbooks: list[str] = sorted(set(self._yearbooks.tolist()))
+        self.categories: list[str] = list(dict.fromkeys(self._categories.tolist()))  # in book order
+        latest = max(index.manifest["corpus"], key=lambda entry: entry["edition_year"])
+        self.reader = QuestionReader(index.analyzer, index.words.vocabulary(), latest["edition_year"])
         self.coverage = CoverageScorer(index.bigrams.idf())
-
-    @property
-    def yearbooks(self) -> list[str]:
-        return sorted(set(self._yearbooks.tolist()))
-
-    @property
-    def categories(self) -> list[str]:
-        return list(dict.fromkeys(self._categories.tolist()))
 
     def allowed(self, filters: SearchFilters | None) -> np.ndarray | None:
         """Boolean mask of chunks that pass the filters (None: no filtering)."""
