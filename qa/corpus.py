@@ -6,7 +6,6 @@ file per yearbook, so the index stage can check which corpus it was built from b
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 from qa.atomic import write_text_atomic
 from qa.manifest import CorpusError, load_manifest, read_source
 from qa.parsing import ParsedBook, parse_yearbook
-from qa.records import Record
+from qa.records import Record, read_jsonl, to_jsonl
 from qa.textrepair import count_cjk
 
 MIN_RETENTION = 0.995
@@ -62,7 +61,7 @@ def build_corpus(corpus_dir: Path, parsed_dir: Path) -> list[BookSummary]:
                 f"(need {MIN_RETENTION:.1%}); the text does not have the structure the parser expects"
             )
         path = records_path(parsed_dir, spec.id)
-        body = "".join(json.dumps(r.model_dump(mode="json"), ensure_ascii=False) + "\n" for r in parsed.records)
+        body = to_jsonl(parsed.records)
         outputs.append((path, body, BookSummary(spec.id, parsed.records, retention, path)))
     for path, body, _ in outputs:
         write_text_atomic(path, body)
@@ -74,5 +73,4 @@ def load_records(parsed_dir: Path, yearbook_id: str) -> list[Record]:
     path = records_path(parsed_dir, yearbook_id)
     if not path.is_file():
         raise CorpusError(f"{path}: parsed corpus not found; run `qa corpus build` first")
-    with path.open(encoding="utf-8") as handle:
-        return [Record.model_validate_json(line) for line in handle if line.strip()]
+    return read_jsonl(path, Record)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+from pathlib import Path
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -65,3 +67,17 @@ class Chunk(PagedText):
         if self.doc_number:
             heading += f" {self.doc_number}"
         return f"{heading}\n{self.text}"
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def to_jsonl(items: list[BaseModel]) -> str:
+    """One JSON object a line, UTF-8 kept readable: how records and chunks are stored."""
+    return "".join(json.dumps(item.model_dump(mode="json"), ensure_ascii=False) + "\n" for item in items)
+
+
+def read_jsonl(path: Path, model: type[ModelT]) -> list[ModelT]:
+    """Items written by `to_jsonl`."""
+    with path.open(encoding="utf-8") as handle:
+        return [model.model_validate_json(line) for line in handle if line.strip()]

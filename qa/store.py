@@ -23,7 +23,7 @@ from qa.corpus import load_records, records_path
 from qa.embedding import Embedder
 from qa.lexical import Analyzer, BM25Field, extract_user_words
 from qa.manifest import file_sha256, load_manifest
-from qa.records import Chunk, Record
+from qa.records import Chunk, Record, read_jsonl, to_jsonl
 from qa.tokens import ENCODING, count_tokens
 from qa.vector import build_vector_index, load_vector_index, save_vector_index
 
@@ -79,8 +79,8 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False) 
 
     final = settings.index_path()
     with building_dir(final) as staging:
-        _write_jsonl(staging / "records.jsonl", records)
-        _write_jsonl(staging / "chunks.jsonl", chunks)
+        (staging / "records.jsonl").write_text(to_jsonl(records), encoding="utf-8")
+        (staging / "chunks.jsonl").write_text(to_jsonl(chunks), encoding="utf-8")
         (staging / "userdict.txt").write_text("\n".join(user_words) + "\n", encoding="utf-8")
         words.save(staging / "bm25_words")
         bigrams.save(staging / "bm25_bigrams")
@@ -147,25 +147,14 @@ def load_index(settings: Settings, embedder: Embedder) -> LoadedIndex:
             f"{folder} was built from a different corpus ({sorted(built)}) than corpus/manifest.json lists "
             f"({sorted(current)}); run `qa corpus build && qa index build`"
         )
-    records = {r.id: r for r in _read_jsonl(folder / "records.jsonl", Record)}
-    chunks = _read_jsonl(folder / "chunks.jsonl", Chunk)
+    records = {r.id: r for r in read_jsonl(folder / "records.jsonl", Record)}
+    chunks = read_jsonl(folder / "chunks.jsonl", Chunk)
     user_words = (folder / "userdict.txt").read_text(encoding="utf-8").split()
     return LoadedIndex(
         path=folder, manifest=manifest, records=records, chunks=chunks, analyzer=Analyzer(user_words),
         words=BM25Field.load(folder / "bm25_words"), bigrams=BM25Field.load(folder / "bm25_bigrams"),
         vectors=load_vector_index(folder / "vectors.faiss"),
     )
-
-
-def _write_jsonl(path: Path, items: list) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        for item in items:
-            handle.write(json.dumps(item.model_dump(mode="json"), ensure_ascii=False) + "\n")
-
-
-def _read_jsonl(path: Path, model: type) -> list:
-    with path.open(encoding="utf-8") as handle:
-        return [model.model_validate_json(line) for line in handle if line.strip()]
 
 
 def _version(package: str) -> str | None:
