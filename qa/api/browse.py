@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from qa.api.deps import PipelineDep
-from qa.api.errors import ApiError
+from qa.api.sections import record_or_404
 from qa.api.schemas import ErrorResponse, Section, section_of
 
 router = APIRouter()
@@ -36,9 +36,7 @@ def categories(pipeline: PipelineDep) -> Categories:
 def document(record_id: str, pipeline: PipelineDep) -> DocumentView:
     """The document a record belongs to: every article of a regulation in order, or the record alone."""
     records = pipeline.index.records
-    record = records.get(record_id)
-    if record is None:
-        raise ApiError(404, "section_not_found", f"没有编号为 {record_id} 的条目。", f"No section with id '{record_id}'.")
+    record = record_or_404(pipeline, record_id)
     if record.doc_number or record.kind == "article":
         members = [r for r in records.values()
                    if r.yearbook == record.yearbook and r.path[:2] == record.path[:2] and r.doc_number == record.doc_number]
