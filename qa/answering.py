@@ -42,6 +42,8 @@ _CLAUSE = re.compile(r"(?<=[，；：,;])")
 _TITLE_LINE = re.compile(rf"(?:{TITLES}|常委|委员|成员)$")  # a line that ends with an office, no name after it
 _NAME_LINE = re.compile(r"^(?:[\u4e00-\u9fff·]{2,4}(?:（[^）]{0,24}）)?){1,8}$")  # one name, or several run together
 _ARABIC_VALUE = re.compile(r"^\d")
+_HEADING = re.compile(r"^【[^】]*】$")
+_DOCUMENT_NUMBER_LINE = re.compile(r"^[\u4e00-\u9fff]{1,10}〔\d{4}〕\d+号$")
 EVIDENCE_WINDOW_CHARS = 40  # characters either side of the best sentence (set on the dev split)
 _YEAR_MENTION = re.compile(r"((?:19|20)\d{2})\s*年")
 CONFLICT_COVERAGE = 0.9  # a rival figure counts only if its sentence covers the question nearly as well
@@ -175,8 +177,8 @@ class ExtractiveAnswerer:
             context = " ".join(hit.chunk.path)
             for start, end in _units(text):
                 sentence = text[start:end].strip()
-                if len(sentence) < 4:
-                    continue
+                if len(sentence) < 4 or _HEADING.match(sentence):
+                    continue  # an entry's 【title】 alone is in the path already and answers nothing
                 own = self._scorer.coverage(terms, sentence)
                 coverage = self._scorer.coverage(terms, context + sentence)
                 score = W_OWN * own + W_CONTEXT * coverage + W_RANK / (rank + 1)
@@ -302,21 +304,28 @@ class ExtractiveAnswerer:
 
 
 def _units(text: str) -> list[tuple[int, int]]:
-    """Sentences of a passage, where a title line is kept with the name line under it: in the
-    book's lists of office holders "区委书记" and "陆世平（2019年1月任）" answer together."""
+    """Sentences of a passage, where a title line is kept with the line that completes it: in the
+    book's lists of office holders "区委书记" and "陆世平（2019年1月任）" answer together, and a
+    document's title with its 文号."""
     spans = split_sentences(text)
     units: list[tuple[int, int]] = []
     i = 0
     while i < len(spans):
         start, end = spans[i]
-        following = text[spans[i + 1][0] : spans[i + 1][1]].strip() if i + 1 < len(spans) else ""
-        if _TITLE_LINE.search(text[start:end].strip()) and _NAME_LINE.match(following) \
-                and not re.search(rf"{TITLES}|常委|委员|成员", following):
-            end = spans[i + 1][1]
+        if i + 1 < len(spans) and _DOCUMENT_NUMBER_LINE.match(text[spans[i + 1][0] : spans[i + 1][1]].strip()):
+            end = spans[i + 1][1]  # a document's title with its 文号: "…实施方案" / "金区政办发〔2019〕165号"
             i += 1
+        elif _TITLE_LINE.search(text[start:end].strip()):
+            while i + 1 < len(spans) and _is_name_line(text[spans[i + 1][0] : spans[i + 1][1]].strip()):
+                end = spans[i + 1][1]  # every holder of the office, however many lines they take
+                i += 1
         units.append((start, end))
         i += 1
     return units
+
+
+def _is_name_line(line: str) -> bool:
+    return bool(_NAME_LINE.match(line)) and not re.search(rf"{TITLES}|常委|委员|成员", line)
 
 
 def _overlap(text: str, other: str) -> float:

@@ -21,6 +21,7 @@ from qa.textrepair import count_cjk, display_width, join_wrapped, join_wrapped_w
 BLOCK_MAX_CHARS = 800  # a report's paragraphs are grouped into blocks of about this size
 _SENTENCE_PUNCT = re.compile(r"[，。；：！？,;:!?]")
 _ENDS_SENTENCE = re.compile(r"[。；！？!?）)」”】]$")
+_SPACED_LABEL = re.compile(r"^[\u4e00-\u9fff](?:[ \u3000]{2,}[\u4e00-\u9fff])+$")
 _MONTH = re.compile(r"^(\d{1,2})月$")
 _DAY = re.compile(r"^(\d{1,2}日(?:[—－~～-]+\d{1,2}日)?)")
 _DOC_NUMBER = re.compile(r"^[\u4e00-\u9fff]{1,12}〔\d{4}〕\d+号$")
@@ -41,6 +42,7 @@ class Line:
     text: str
     width: int
     page: int | None
+    label: bool = False  # a short label spaced out to the column ("主  任", "委  员"): it stands alone
 
 
 @dataclass
@@ -119,7 +121,8 @@ def parse_yearbook(text: str, spec: YearbookSpec) -> ParsedBook:
     if not page_map.anchors:
         raise CorpusError(f"{spec.source}: no printed page numbers found; is this an extracted yearbook?")
     lines = [
-        Line(i, repair_spaces(raw), display_width(raw.strip()), page_map.page_of_line[i])
+        Line(i, repair_spaces(raw), display_width(raw.strip()), page_map.page_of_line[i],
+             label=bool(_SPACED_LABEL.match(raw.strip())))
         for i, raw in enumerate(raw_lines)
         if raw.strip() and i not in page_map.debris_lines
     ]
@@ -167,6 +170,9 @@ class _Builder:
     def paragraphs(self, lines: list[Line]) -> Iterator[list[Line]]:
         current: list[Line] = []
         for line in lines:
+            if line.label and current:
+                yield current  # the names above a label end there, however long their line
+                current = []
             current.append(line)
             if self.ends_paragraph(line):
                 yield current

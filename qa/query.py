@@ -29,6 +29,29 @@ _KINDS = (
     ("place", re.compile(r"哪里|在哪|什么地方|哪个地方")),
 )
 MAX_SYNONYMS_PER_WORD = 3
+_PEOPLE = re.compile(r"哪几位|哪些人|哪几个人|哪些领导")
+# A document number (文号) such as 金区政办发〔2019〕165号, whatever brackets the asker types.
+_DOCUMENT_NUMBER = re.compile(r"([\u4e00-\u9fff]{0,10})[〔\[［(（【]\s*((?:19|20)\d{2})\s*[〕\]］)）】]\s*(\d{1,5})\s*号")
+
+
+@dataclass(frozen=True)
+class DocumentNumber:
+    """A 文号 split into issuer prefix, year and serial number; the prefix may carry words before it."""
+
+    prefix: str
+    year: str
+    serial: str
+
+    def same_as(self, other: DocumentNumber) -> bool:
+        """Same year and serial, and issuer prefixes that end alike ("根据金区政办发" / "金区政办发")."""
+        if (self.year, self.serial) != (other.year, other.serial):
+            return False
+        shorter = min(len(self.prefix), len(other.prefix), 3)
+        return self.prefix[len(self.prefix) - shorter :] == other.prefix[len(other.prefix) - shorter :]
+
+
+def document_numbers(text: str) -> list[DocumentNumber]:
+    return [DocumentNumber(*match.groups()) for match in _DOCUMENT_NUMBER.finditer(text)]
 
 
 @dataclass(frozen=True)
@@ -42,6 +65,12 @@ class Question:
     years: tuple[int, ...] = field(default_factory=tuple)
     kind: str = "other"  # date, person, number, list, yesno, place or other
     places: tuple[str, ...] = field(default_factory=tuple)  # place names (jieba's ns tag) the question names
+    documents: tuple[DocumentNumber, ...] = field(default_factory=tuple)  # 文号 the question quotes
+
+    @property
+    def asks_for_people(self) -> bool:
+        """Who holds a post, or which people: the yearbook's lists of office holders answer it."""
+        return self.kind == "person" or bool(_PEOPLE.search(self.text))
 
     @property
     def book_terms(self) -> tuple[str, ...]:
@@ -95,7 +124,8 @@ class QuestionReader:
         years = tuple(int(y) for y in _YEAR.findall(text))
         kind = next((name for name, pattern in _KINDS if pattern.search(text)), "other")
         places = tuple(dict.fromkeys(p.word for p in self._tagger.cut(text) if p.flag == "ns" and len(p.word) >= 2))
-        return Question(raw, text, colloquial, tuple(dict.fromkeys(expansions)), years, kind, places)
+        return Question(raw, text, colloquial, tuple(dict.fromkeys(expansions)), years, kind, places,
+                        tuple(document_numbers(text)))
 
 
 def _load_colloquial_terms() -> dict[str, list[str]]:

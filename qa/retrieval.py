@@ -20,13 +20,14 @@ from qa.config import Settings
 from qa.coverage import CoverageScorer
 from qa.embedding import Embedder
 from qa.lexical import BM25Field
-from qa.query import Question, QuestionReader
+from qa.query import DocumentNumber, Question, QuestionReader, document_numbers
 from qa.records import Chunk
 from qa.store import LoadedIndex
 from qa.vector import search_vectors
 
 LEADERSHIP_LIST = re.compile(r"领导班子|领导成员|领导名录")  # standard 条目 titles of a yearbook's office-holder lists
 LEADERSHIP_BONUS = 0.3
+DOCUMENT_NUMBER_BONUS = 2.0  # a 文号 is an identifier: the passage that prints it outranks any word match
 # hybrid: all retrievers fused and reranked; lexical: both BM25 fields fused and reranked;
 # words / bigrams / dense: one retriever alone, no rerank (to report each side by side).
 RetrieverMode = Literal["hybrid", "lexical", "words", "bigrams", "dense"]
@@ -65,6 +66,16 @@ class Retriever:
         latest = max(index.manifest["corpus"], key=lambda entry: entry["edition_year"])
         self.reader = QuestionReader(index.analyzer, index.words.vocabulary(), latest["edition_year"])
         self.coverage = CoverageScorer(index.bigrams.idf())
+        self._documents: dict[tuple[str, str], list[tuple[DocumentNumber, int]]] = {}
+        for i, chunk in enumerate(index.chunks):
+            for number in document_numbers(chunk.text):
+                self._documents.setdefault((number.year, number.serial), []).append((number, i))
+
+    def quoting(self, question: Question) -> list[int]:
+        """Chunks that print a document number the question quotes."""
+        return list(dict.fromkeys(i for asked in question.documents
+                                  for number, i in self._documents.get((asked.year, asked.serial), ())
+                                  if asked.same_as(number)))
 
     def allowed(self, filters: SearchFilters | None) -> np.ndarray | None:
         """Boolean mask of chunks that pass the filters (None: no filtering)."""
@@ -106,18 +117,21 @@ class Retriever:
             fused += weights["dense"] * _max_normalised(dense)
         if allowed is not None:
             fused = np.where(allowed, fused, 0.0)
-        pool = _top(fused, max(k, settings.rerank_depth))
+        quoting = [i for i in self.quoting(question) if allowed is None or allowed[i]]
+        pool = quoting + [i for i in _top(fused, max(k, settings.rerank_depth)) if i not in quoting]
         if rerank and pool:
             terms = self.coverage.question_terms(question.terms_text(), question.expansions, settings.weight_expansion)
-            top = float(fused[pool[0]])
+            top = float(fused.max()) or 1.0  # a quoted 文号 can bring chunks no word matched
             score = {i: float(fused[i]) / top + settings.weight_coverage
                      * self.coverage.best_window(terms, self.index.chunks[i].indexed_text()) for i in pool}
-            if question.kind == "person":  # "who is …": the yearbook's lists of office holders answer it
+            if question.asks_for_people:
                 for i in pool:
                     if LEADERSHIP_LIST.search(self.index.chunks[i].path[-1]):
                         score[i] += LEADERSHIP_BONUS
         else:
             score = {i: float(fused[i]) for i in pool}
+        for i in quoting:
+            score[i] += DOCUMENT_NUMBER_BONUS
         pool.sort(key=lambda i: (-score[i], i))
         return [Hit(self.index.chunks[i], score[i]) for i in pool[:k]]
 

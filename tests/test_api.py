@@ -62,6 +62,21 @@ def test_question_about_an_uncovered_year_is_refused(client):
     assert body["citations"] == [] and body["passages"]  # the nearest passages are still listed
 
 
+@pytest.mark.parametrize("number", ["金区政办发〔2019〕165号", "金区政办发[2019]165号", "金区政办发（2019）165号"])
+def test_a_quoted_document_number_finds_its_document(client, number):
+    body = client.post("/api/ask", json={"question": f"{number}文件是什么？"}).json()
+    assert body["answerable"] is True
+    assert "金川区加快推进农业供给侧结构性改革大力发展粮食产业经济实施方案" in body["answer"]
+    assert body["citations"][0]["section_path"][1].startswith("金川区加快推进农业供给侧")
+
+
+def test_an_office_held_by_several_is_answered_with_all_its_holders(client):
+    body = client.post("/api/ask", json={"question": "区人大常委会的副主任有哪几位？"}).json()
+    assert body["answerable"] is True
+    assert all(name in body["answer"] for name in ("李发财", "张生学", "赵乾德", "银俊英"))
+    assert "王永玲" not in body["answer"]  # the 委员 below are another office
+
+
 def test_relative_year_is_resolved_against_the_year_the_book_records(pipeline):
     assert pipeline.retriever.reader.read("去年粮食产量").text.startswith("2019年")
 
