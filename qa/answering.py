@@ -38,6 +38,10 @@ _ASKED_UNITS = (
     (re.compile(r"多少人|几个人|多少名"), re.compile(r"\d+(?:\.\d+)?万?(?:人|名)")),
     (re.compile(r"几岁|多大年龄|多少岁|年龄"), re.compile(r"\d+(?:\.\d+)?(?:周岁|岁)")),
 )
+# "每平方米每月多少钱": a price per some measure is answered only by a rate in it (元/平方米, 每平方米…元).
+_PER_MEASURE = re.compile(r"每(平方米|立方米|小时|公里|千米|公斤|千克|吨|亩|人|户|天|日|月|年|次|间|套|度)")
+_ASKED_MONEY = re.compile(r"多少钱|几块钱|多少元|收费|价格|租金|标准")
+_LEADING_YEARS = re.compile(r"^(?:【[^】]*】)?[^\d。；]{0,8}?((?:19|20)\d{2})年")  # "2019年，…", "初步核算，2019年…"
 _CLAUSE = re.compile(r"(?<=[，；：,;])")
 _TITLE_LINE = re.compile(rf"(?:{TITLES}|常委|委员|成员)$")  # a line that ends with an office, no name after it
 _NAME_LINE = re.compile(r"^(?:[\u4e00-\u9fff·]{2,4}(?:（[^）]{0,24}）)?){1,8}$")  # one name, or several run together
@@ -186,9 +190,9 @@ class ExtractiveAnswerer:
                     score += W_KIND
                 offset = text.index(sentence, start)
                 found.append(Candidate(hit, rank, offset, offset + len(sentence), sentence, coverage, score))
-        asked = [unit for question_pattern, unit in _ASKED_UNITS
-                 if question.kind == "number" and question_pattern.search(question.text)]
-        found = [c for c in found if all(unit.search(c.text) for unit in asked)]
+        asked = _asked_units(question) if question.kind == "number" else []
+        found = [c for c in found if all(unit.search(c.text) for unit in asked)
+                 and not _about_another_year(c.text, question.asked_years)]
         found.sort(key=lambda c: (-c.score, c.rank, c.start))
         return found
 
@@ -301,6 +305,22 @@ class ExtractiveAnswerer:
                 break
             position += len(clause)
         return (chosen[:budget] if chosen else quote[:budget]).rstrip("，；：、,;:")
+
+
+def _asked_units(question: Question) -> list[re.Pattern[str]]:
+    """Patterns a sentence must match to give the number in the unit the question asks for."""
+    asked = [unit for question_pattern, unit in _ASKED_UNITS if question_pattern.search(question.text)]
+    if _ASKED_MONEY.search(question.text):
+        for measure in dict.fromkeys(_PER_MEASURE.findall(question.text)):
+            asked.append(re.compile(rf"元/[^，。；\d]{{0,3}}{measure}|每{measure}[^。；]{{0,15}}?\d(?:\.\d+)?元"))
+    return asked
+
+
+def _about_another_year(sentence: str, years: tuple[int, ...]) -> bool:
+    """A sentence that opens with a year ("2019年，全区实现…", "预计2019年实现…") is about that
+    year, not the one asked; the years it names later are often only compared with."""
+    match = _LEADING_YEARS.match(sentence)
+    return bool(years and match and int(match.group(1)) not in years)
 
 
 def _units(text: str) -> list[tuple[int, int]]:

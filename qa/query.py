@@ -68,6 +68,11 @@ class Question:
     documents: tuple[DocumentNumber, ...] = field(default_factory=tuple)  # 文号 the question quotes
 
     @property
+    def asked_years(self) -> tuple[int, ...]:
+        """The years the question asks about: those it names outside a quoted title (《2019年…报告》)."""
+        return tuple(int(y) for y in _YEAR.findall(re.sub(r"《[^》]*》", "", self.text)))
+
+    @property
     def asks_for_people(self) -> bool:
         """Who holds a post, or which people: the yearbook's lists of office holders answer it."""
         return self.kind == "person" or bool(_PEOPLE.search(self.text))

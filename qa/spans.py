@@ -16,7 +16,7 @@ _UNIT_WORDS = (
     "条 张 名 位 对 部 篇 场 批 册 台 株 头 只 期 天 小时 倍 % ‰ 岁 周岁 年"
 ).split()
 UNITS = "|".join(re.escape(u) for u in sorted(_UNIT_WORDS, key=len, reverse=True))  # longest unit first
-NUMBER = re.compile(rf"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(?:{UNITS})")
+NUMBER = re.compile(rf"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(?:{UNITS})(?:/(?:{UNITS}|月))?")  # and rates: 元/立方米
 DATE = re.compile(
     r"\d{4}年\d{1,2}月\d{1,2}日(?:[—－-]\d{1,2}(?:月\d{1,2})?日)?|\d{4}年\d{1,2}月(?:[—－-]\d{1,2}月)?|"
     r"\d{1,2}月\d{1,2}日(?:[—－-]\d{1,2}(?:月\d{1,2})?日)?|\d{4}年第[一二三四]季度|\d{1,2}月份?|\d{4}年"
@@ -48,8 +48,8 @@ def find_span(kind: str, question: str, quote: str, question_years: tuple[int, .
         unit = _ASKED_UNIT.search(question)
         wanted = unit.group(1) if unit else ("%" if _ASKED_SHARE.search(question) else
                                              "元" if _ASKED_MONEY.search(question) else None)
-        if wanted and any(text.endswith(wanted) for _, text in spans):
-            spans = [(offset, text) for offset, text in spans if text.endswith(wanted)]
+        if wanted and any(_in_unit(text, wanted) for _, text in spans):
+            spans = [(offset, text) for offset, text in spans if _in_unit(text, wanted)]
     elif kind == "date":
         spans = [(m.start(), m.group(0)) for m in DATE.finditer(quote)
                  if not (re.fullmatch(r"\d{4}年", m.group(0)) and int(m.group(0)[:4]) in question_years)]
@@ -67,6 +67,11 @@ def find_span(kind: str, question: str, quote: str, question_years: tuple[int, .
         return None
     best = max(spans, key=lambda span: (round(closeness(span[0]), 3), len(span[1]), -span[0]))
     return re.sub(r"\s+", "", best[1]) if kind != "other" else best[1]
+
+
+def _in_unit(figure: str, unit: str) -> bool:
+    """Whether a figure is counted in `unit`, alone or as a rate ("50元/月" is in 元)."""
+    return figure.split("/")[0].endswith(unit)
 
 
 def _entity_spans(quote: str, noun: str) -> list[tuple[int, str]]:

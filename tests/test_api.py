@@ -77,6 +77,19 @@ def test_an_office_held_by_several_is_answered_with_all_its_holders(client):
     assert "王永玲" not in body["answer"]  # the 委员 below are another office
 
 
+def test_a_price_per_measure_is_answered_only_by_a_rate(client):
+    rate = client.post("/api/ask", json={"question": "金川区地表水每立方米多少钱？"}).json()
+    assert rate["answerable"] is True and rate["short_answer"] == "0.15元/立方米"
+    # the book gives the public-housing project's cost and floor area, but no rent per square metre
+    rent = client.post("/api/ask", json={"question": "金川区公租房每平方米每月租金多少钱？"}).json()
+    assert rent["answerable"] is False
+
+
+def test_a_figure_stated_for_another_year_does_not_answer(client):
+    body = client.post("/api/ask", json={"question": "2020年金川区全年地区生产总值实际完成多少？"}).json()
+    assert body["answerable"] is False  # the book states 2019's, and 2020's only as a target
+
+
 def test_relative_year_is_resolved_against_the_year_the_book_records(pipeline):
     assert pipeline.retriever.reader.read("去年粮食产量").text.startswith("2019年")
 
