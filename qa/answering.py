@@ -28,6 +28,7 @@ W_OWN, W_CONTEXT, W_RANK, W_KIND = 0.6, 0.4, 0.4, 0.3
 RUNNER_UP_RATIO = 0.6  # quote a second sentence when it scores at least this share of the best
 RUNNER_UP_MAX_OVERLAP = 0.6  # ...and when at most this share of its bigrams are already in the best
 _KIND_PATTERN = {"number": NUMBER, "date": DATE, "person": PERSON}
+_REQUIRED_KIND = ("number", "date")  # a sentence with no figure (no date) cannot say how many (when)
 # When a question names the unit it wants, only a sentence giving a number in that unit can answer it.
 _ASKED_UNITS = (
     (re.compile(r"电话|热线"), re.compile(r"\d{7,}")),
@@ -39,14 +40,19 @@ _ASKED_UNITS = (
     (re.compile(r"几岁|多大年龄|多少岁|年龄"), re.compile(r"\d+(?:\.\d+)?(?:周岁|岁)")),
 )
 # "每平方米每月多少钱": a price per some measure is answered only by a rate in it (元/平方米, 每平方米…元).
-_PER_MEASURE = re.compile(r"每(平方米|立方米|小时|公里|千米|公斤|千克|吨|亩|人|户|天|日|月|年|次|间|套|度)")
-_ASKED_MONEY = re.compile(r"多少钱|几块钱|多少元|收费|价格|租金|标准")
+# ("一户一个月", "一头牛": 一 before a thing counted; before a time span, 一年 means "in a year", a total)
+_PER_MEASURE = re.compile(r"每个?(平方米|立方米|小时|公里|千米|公斤|千克|吨|亩|人|户|天|日|月|年|次|间|套|度|头|只|张|本|辆|件)"
+                          r"|一个?(平方米|立方米|公斤|千克|吨|亩|人|户|间|套|头|只|张|本|辆|件)")
+_ASKED_MONEY = re.compile(r"多少钱|几块钱|多少元|收费|价格|租金|标准|保费|利息|[交缴]多少")
 _LEADING_YEARS = re.compile(r"^(?:【[^】]*】)?[^\d。；]{0,8}?((?:19|20)\d{2})年")  # "2019年，…", "初步核算，2019年…"
 _CLAUSE = re.compile(r"(?<=[，；：,;])")
-_TITLE_LINE = re.compile(rf"(?:{TITLES}|常委|委员|成员)$")  # a line that ends with an office, no name after it
-_NAME_LINE = re.compile(r"^(?:[\u4e00-\u9fff·]{2,4}(?:（[^）]{0,24}）)?){1,8}$")  # one name, or several run together
+_OFFICE = rf"{TITLES}|常委|委员|成员|专员|辅导员|调研员"
+_TITLE_LINE = re.compile(rf"(?:{_OFFICE})$")  # a line that ends with an office, no name after it
+_NAME_LINE = re.compile(r"^(?:[\u4e00-\u9fff·]{2,4}(?:[（(][^）)]{0,24}[）)])?){1,8}$")  # one name, or several run together
 _ARABIC_VALUE = re.compile(r"^\d")
 _HEADING = re.compile(r"^【[^】]*】$")
+_MONTH = re.compile(r"\d{1,2}月")
+_DAY = re.compile(r"\d{1,2}日")
 _DOCUMENT_NUMBER_LINE = re.compile(r"^[\u4e00-\u9fff]{1,10}〔\d{4}〕\d+号$")
 EVIDENCE_WINDOW_CHARS = 40  # characters either side of the best sentence (set on the dev split)
 _YEAR_MENTION = re.compile(r"((?:19|20)\d{2})\s*年")
@@ -122,7 +128,7 @@ class ExtractiveAnswerer:
             chosen.append(second)
         short = next((span for c, q in chosen if (span := self.short_answer(question, c.hit, q))), None)
         citations = [citation_of(n, c.hit, q) for n, (c, q) in enumerate(chosen, start=1)]
-        answer = "".join(f"{q}[{n}]" for n, (_, q) in enumerate(chosen, start=1))
+        answer = "".join(f"{_dated(c.hit, q)}[{n}]" for n, (c, q) in enumerate(chosen, start=1))
         return Draft(answer, short, True, citations, passages)
 
     def runner_up(self, question: Question, best: Candidate, candidates: list[Candidate],
@@ -192,7 +198,9 @@ class ExtractiveAnswerer:
                 found.append(Candidate(hit, rank, offset, offset + len(sentence), sentence, coverage, score))
         asked = _asked_units(question) if question.kind == "number" else []
         found = [c for c in found if all(unit.search(c.text) for unit in asked)
-                 and not _about_another_year(c.text, question.asked_years)]
+                 and not _about_another_year(c.text, question.asked_years)
+                 and (question.kind not in _REQUIRED_KIND or _KIND_PATTERN[question.kind].search(c.text)
+                      or (question.kind == "date" and c.hit.chunk.kind == "chronicle"))]
         found.sort(key=lambda c: (-c.score, c.rank, c.start))
         return found
 
@@ -311,7 +319,7 @@ def _asked_units(question: Question) -> list[re.Pattern[str]]:
     """Patterns a sentence must match to give the number in the unit the question asks for."""
     asked = [unit for question_pattern, unit in _ASKED_UNITS if question_pattern.search(question.text)]
     if _ASKED_MONEY.search(question.text):
-        for measure in dict.fromkeys(_PER_MEASURE.findall(question.text)):
+        for measure in dict.fromkeys(m.group(1) or m.group(2) for m in _PER_MEASURE.finditer(question.text)):
             asked.append(re.compile(rf"元/[^，。；\d]{{0,3}}{measure}|每{measure}[^。；]{{0,15}}?\d(?:\.\d+)?元"))
     return asked
 
@@ -345,7 +353,16 @@ def _units(text: str) -> list[tuple[int, int]]:
 
 
 def _is_name_line(line: str) -> bool:
-    return bool(_NAME_LINE.match(line)) and not re.search(rf"{TITLES}|常委|委员|成员", line)
+    return bool(_NAME_LINE.match(line)) and not re.search(_OFFICE, line)
+
+
+def _dated(hit: Hit, quote: str) -> str:
+    """A 大事记 quote with the month its day belongs to: the book prints "4日…" under the heading
+    "1月", so the answer reads "1月4日…" while the citation keeps the verbatim quote."""
+    path = hit.chunk.path
+    if hit.chunk.kind == "chronicle" and len(path) >= 2 and _MONTH.fullmatch(path[1]) and _DAY.match(quote):
+        return path[1] + quote
+    return quote
 
 
 def _overlap(text: str, other: str) -> float:

@@ -29,6 +29,9 @@ _KINDS = (
     ("place", re.compile(r"哪里|在哪|什么地方|哪个地方")),
 )
 MAX_SYNONYMS_PER_WORD = 3
+# A place's proper name ends in what it is (宁远堡镇, 广州路街道, 阿拉善右旗); jieba's ns tag alone
+# also marks common nouns (山峰, 城市), which a passage need not repeat.
+_PLACE_NAME = re.compile(r"^[\u4e00-\u9fff]{2,}(?:省|市|县|区|旗|州|镇|乡|村|街道|社区|路|国)$")
 _PEOPLE = re.compile(r"哪几位|哪些人|哪几个人|哪些领导")
 # A document number (文号) such as 金区政办发〔2019〕165号, whatever brackets the asker types.
 _DOCUMENT_NUMBER = re.compile(r"([\u4e00-\u9fff]{0,10})[〔\[［(（【]\s*((?:19|20)\d{2})\s*[〕\]］)）】]\s*(\d{1,5})\s*号")
@@ -64,7 +67,7 @@ class Question:
     expansions: tuple[str, ...] = field(default_factory=tuple)  # thesaurus synonyms (weighed less: 词林 mixes senses)
     years: tuple[int, ...] = field(default_factory=tuple)
     kind: str = "other"  # date, person, number, list, yesno, place or other
-    places: tuple[str, ...] = field(default_factory=tuple)  # place names (jieba's ns tag) the question names
+    places: tuple[str, ...] = field(default_factory=tuple)  # place names the question names
     documents: tuple[DocumentNumber, ...] = field(default_factory=tuple)  # 文号 the question quotes
 
     @property
@@ -128,7 +131,7 @@ class QuestionReader:
             expansions += synonyms[:MAX_SYNONYMS_PER_WORD]
         years = tuple(int(y) for y in _YEAR.findall(text))
         kind = next((name for name, pattern in _KINDS if pattern.search(text)), "other")
-        places = tuple(dict.fromkeys(p.word for p in self._tagger.cut(text) if p.flag == "ns" and len(p.word) >= 2))
+        places = tuple(dict.fromkeys(p.word for p in self._tagger.cut(text) if _PLACE_NAME.search(p.word)))
         return Question(raw, text, colloquial, tuple(dict.fromkeys(expansions)), years, kind, places,
                         tuple(document_numbers(text)))
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 _UNIT_WORDS = (
     "元/月·人 万亿元 亿元 万元 千元 元 万吨 吨 万千克 千克 公斤 万千瓦 千瓦 万亩 亩 公顷 平方千米 平方公里 万平方米 平方米 "
     "亿立方米 万立方米 立方米 微克/立方米 千米 公里 毫米 米 万人次 人次 万人 人 户 个工作日 工作日 个 所 家 件 起 次 项 辆 套 座 "
-    "条 张 名 位 对 部 篇 场 批 册 台 株 头 只 期 天 小时 倍 % ‰ 岁 周岁 年"
+    "条 张 名 位 对 部 篇 场 批 册 台 株 头 只 期 天 小时 倍 % ‰ 岁 周岁 年 ℃ ° 度 分贝"
 ).split()
 UNITS = "|".join(re.escape(u) for u in sorted(_UNIT_WORDS, key=len, reverse=True))  # longest unit first
 NUMBER = re.compile(rf"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(?:{UNITS})(?:/(?:{UNITS}|月))?")  # and rates: 元/立方米

@@ -90,6 +90,19 @@ def test_a_figure_stated_for_another_year_does_not_answer(client):
     assert body["answerable"] is False  # the book states 2019's, and 2020's only as a target
 
 
+def test_a_chronicle_answer_reads_with_its_month_and_quotes_verbatim(client):
+    body = client.post("/api/ask", json={"question": "区委印发关于撤销社区党工委、成立社区党委的通知是哪天？"}).json()
+    assert body["short_answer"] == "8月8日"
+    assert body["answer"].startswith("8月8日区委印发")  # 大事记 prints the month as a heading
+    assert body["citations"][0]["quote"].startswith("8日区委印发")
+
+
+def test_a_price_per_item_needs_a_rate(client):
+    # the book gives the museum's ticket income, not the price of one ticket
+    ticket = client.post("/api/ask", json={"question": "金昌花文化博览馆的门票一张多少钱？"}).json()
+    assert ticket["answerable"] is False
+
+
 def test_relative_year_is_resolved_against_the_year_the_book_records(pipeline):
     assert pipeline.retriever.reader.read("去年粮食产量").text.startswith("2019年")
 
