@@ -45,6 +45,9 @@ _PER_MEASURE = re.compile(r"每个?(平方米|立方米|小时|公里|千米|公
                           r"|一个?(平方米|立方米|公斤|千克|吨|亩|人|户|间|套|头|只|张|本|辆|件)")
 _ASKED_MONEY = re.compile(r"多少钱|几块钱|多少元|收费|价格|租金|标准|保费|利息|[交缴]多少")
 _LEADING_YEARS = re.compile(r"^(?:【[^】]*】)?[^\d。；]{0,8}?((?:19|20)\d{2})年")  # "2019年，…", "初步核算，2019年…"
+# "…的目标是多少": a target is answered by a sentence that states one, not by the year's result
+_ASKS_PLAN = re.compile(r"目标|预期|计划(?!生育)|打算")
+_STATES_PLAN = re.compile(r"目标|预期|计划|力争|争取|确保|左右|以上|以内")
 _CLAUSE = re.compile(r"(?<=[，；：,;])")
 _OFFICE = rf"{TITLES}|常委|委员|成员|专员|辅导员|调研员"
 _TITLE_LINE = re.compile(rf"(?:{_OFFICE})$")  # a line that ends with an office, no name after it
@@ -197,7 +200,9 @@ class ExtractiveAnswerer:
                 offset = text.index(sentence, start)
                 found.append(Candidate(hit, rank, offset, offset + len(sentence), sentence, coverage, score))
         asked = _asked_units(question) if question.kind == "number" else []
+        plan = _ASKS_PLAN.search(question.text)
         found = [c for c in found if all(unit.search(c.text) for unit in asked)
+                 and (not plan or _STATES_PLAN.search(c.text))
                  and not _about_another_year(c.text, question.asked_years)
                  and (question.kind not in _REQUIRED_KIND or _KIND_PATTERN[question.kind].search(c.text)
                       or (question.kind == "date" and c.hit.chunk.kind == "chronicle"))]
