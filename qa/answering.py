@@ -32,7 +32,9 @@ _REQUIRED_KIND = ("number", "date")  # a sentence with no figure (no date) canno
 # When a question names the unit it wants, only a sentence giving a number in that unit can answer it.
 _ASKED_UNITS = (
     (re.compile(r"电话|热线"), re.compile(r"\d{7,}")),
-    (re.compile(r"多少钱|几块钱|多少元|金额|奖金|费用|价格|收费|租金|工资|票价"), re.compile(r"\d+(?:\.\d+)?(?:万亿|亿|万|千)?元")),
+    (re.compile(r"多少钱|几块钱|多少元|(?:金额|奖金|费用|价格|收费|租金|工资|票价)[^，。？?]{0,4}(?:多少|几)"
+                r"|(?:多少|几)(?:金额|奖金|费用|价格|收费|租金|工资|票价)"),
+     re.compile(r"\d+(?:\.\d+)?(?:万亿|亿|万|千)?元")),
     (re.compile(r"多少度|气温|温度"), re.compile(r"\d+(?:\.\d+)?\s*(?:℃|度|°)")),
     (re.compile(r"多少公斤|多少千克|亩产"), re.compile(r"\d+(?:\.\d+)?(?:公斤|千克)")),
     (re.compile(r"多少亩"), re.compile(r"\d+(?:\.\d+)?万?亩")),
