@@ -28,6 +28,10 @@ W_OWN, W_CONTEXT, W_RANK, W_KIND = 0.6, 0.4, 0.4, 0.3
 RUNNER_UP_RATIO = 0.6  # quote a second sentence when it scores at least this share of the best
 RUNNER_UP_MAX_OVERLAP = 0.6  # ...and when at most this share of its bigrams are already in the best
 _KIND_PATTERN = {"number": NUMBER, "date": DATE, "person": PERSON}
+_DATE_PRECISION = (  # what a date question asks for, and a date that precise
+    (re.compile(r"哪天|哪一天|几号|几日|日期"), re.compile(r"\d{1,2}月\d{1,2}日")),
+    (re.compile(r"哪个月|几月"), re.compile(r"\d{1,2}月")),
+)
 _REQUIRED_KIND = ("number", "date")  # a sentence with no figure (no date) cannot say how many (when)
 # When a question names the unit it wants, only a sentence giving a number in that unit can answer it.
 _ASKED_UNITS = (
@@ -185,7 +189,7 @@ class ExtractiveAnswerer:
     def candidates(self, question: Question, hits: list[Hit]) -> list[Candidate]:
         """Every sentence of every hit, best first."""
         terms = self._scorer.question_terms(question.terms_text(), question.expansions)
-        wanted = _KIND_PATTERN.get(question.kind)
+        wanted, precise = _wanted(question)
         found: list[Candidate] = []
         for rank, hit in enumerate(hits):
             text = hit.chunk.text
@@ -199,6 +203,8 @@ class ExtractiveAnswerer:
                 score = W_OWN * own + W_CONTEXT * coverage + W_RANK / (rank + 1)
                 if wanted is not None and wanted.search(sentence):
                     score += W_KIND
+                    if precise is not None and precise.search(sentence):
+                        score += W_KIND  # the date to the day (month) asked for, not just a year
                 offset = text.index(sentence, start)
                 found.append(Candidate(hit, rank, offset, offset + len(sentence), sentence, coverage, score))
         asked = _asked_units(question) if question.kind == "number" else []
@@ -238,6 +244,7 @@ class ExtractiveAnswerer:
         if len(sentence) <= MAX_ANSWER_CHARS:
             return sentence
         terms = self._scorer.question_terms(question.terms_text(), question.expansions)
+        wanted = next((p for p in reversed(_wanted(question)) if p is not None), None)
         clauses = [c for c in _CLAUSE.split(sentence) if c]
         best, best_score = clauses[0][:MAX_ANSWER_CHARS], -1.0
         for i in range(len(clauses)):
@@ -247,6 +254,8 @@ class ExtractiveAnswerer:
                     break
                 window += clause
                 score = self._scorer.coverage(terms, window) - 0.001 * len(window)
+                if wanted is not None and wanted.search(window):
+                    score += W_KIND  # keep the clause with what was asked ("截至2019年9月30日，…完成全面整改")
                 if score > best_score:
                     best, best_score = window, score
         return best
@@ -320,6 +329,14 @@ class ExtractiveAnswerer:
                 break
             position += len(clause)
         return (chosen[:budget] if chosen else quote[:budget]).rstrip("，；：、,;:")
+
+
+def _wanted(question: Question) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """What an answer to the question holds (a figure, a date, a name) and, for a date question
+    that asks for the day or month, a date that precise."""
+    precise = next((date for asked, date in _DATE_PRECISION if asked.search(question.text)), None) \
+        if question.kind == "date" else None
+    return _KIND_PATTERN.get(question.kind), precise
 
 
 def _asked_units(question: Question) -> list[re.Pattern[str]]:
