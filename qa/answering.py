@@ -63,6 +63,8 @@ _HEADING = re.compile(r"^【[^】]*】$")
 _MONTH = re.compile(r"\d{1,2}月")
 _DAY = re.compile(r"\d{1,2}日")
 _DOCUMENT_NUMBER_LINE = re.compile(r"^[\u4e00-\u9fff]{1,10}〔\d{4}〕\d+号$")
+MIN_OWN_COVERAGE = 0.05
+BARE_VALUE_CHARS = 16
 EVIDENCE_WINDOW_CHARS = 40  # characters either side of the best sentence (set on the dev split)
 _YEAR_MENTION = re.compile(r"((?:19|20)\d{2})\s*年")
 CONFLICT_COVERAGE = 0.9  # a rival figure counts only if its sentence covers the question nearly as well
@@ -81,6 +83,7 @@ class Candidate:
     text: str
     coverage: float  # share of the question's term weight in the sentence and its passage's path
     score: float
+    own: float = 0.0  # ...in the sentence alone
 
 
 @dataclass
@@ -125,7 +128,12 @@ class ExtractiveAnswerer:
         best = candidates[0]
         confidence = self.confidence(question, best)
         gap = self.coverage_gap(question, best)
-        if confidence < self._min_confidence or gap:
+        # a sentence that shares (almost) nothing with the question only borrows its neighbours'
+        # words; unless it is a bare value under its subject (a document's "（2019年8月2日）" line), or
+        # a 大事记 day, whose date is its heading
+        unrelated = best.own < MIN_OWN_COVERAGE and len(best.text) > BARE_VALUE_CHARS \
+            and best.hit.chunk.kind != "chronicle"
+        if confidence < self._min_confidence or gap or unrelated:
             return self.refusal(question, passages, gap)
         conflict = self.conflicting(question, best, candidates) if question.kind == "number" else None
         if conflict:
@@ -206,7 +214,7 @@ class ExtractiveAnswerer:
                     if precise is not None and precise.search(sentence):
                         score += W_KIND  # the date to the day (month) asked for, not just a year
                 offset = text.index(sentence, start)
-                found.append(Candidate(hit, rank, offset, offset + len(sentence), sentence, coverage, score))
+                found.append(Candidate(hit, rank, offset, offset + len(sentence), sentence, coverage, score, own))
         asked = _asked_units(question) if question.kind == "number" else []
         plan = _ASKS_PLAN.search(question.text)
         found = [c for c in found if all(unit.search(c.text) for unit in asked)
