@@ -54,6 +54,7 @@ _LEADING_YEARS = re.compile(r"^(?:【[^】]*】)?[^\d。；]{0,8}?((?:19|20)\d{2
 # "…的目标是多少": a target is answered by a sentence that states one, not by the year's result
 _ASKS_PLAN = re.compile(r"目标|预期|计划(?!生育)|打算")
 _STATES_PLAN = re.compile(r"目标|预期|计划|力争|争取|确保|左右|以上|以内")
+_ASKS_PART = re.compile(r"(?:里|中|当中|里面|之中)[，,]([\u4e00-\u9fff、和与]{2,12}?)(?:各|有|是|占|一共|共)?[了]?(?:多少|几)")
 _CLAUSE = re.compile(r"(?<=[，；：,;])")
 _OFFICE = rf"{TITLES}|常委|委员|成员|专员|辅导员|调研员"
 _TITLE_LINE = re.compile(rf"(?:{_OFFICE})$")  # a line that ends with an office, no name after it
@@ -217,13 +218,23 @@ class ExtractiveAnswerer:
                 found.append(Candidate(hit, rank, offset, offset + len(sentence), sentence, coverage, score, own))
         asked = _asked_units(question) if question.kind == "number" else []
         plan = _ASKS_PLAN.search(question.text)
+        part = self.part_words(question)
         found = [c for c in found if all(unit.search(c.text) for unit in asked)
                  and (not plan or _STATES_PLAN.search(c.text))
+                 and all(word in c.text for word in part)
                  and not _about_another_year(c.text, question.asked_years)
                  and (question.kind not in _REQUIRED_KIND or _KIND_PATTERN[question.kind].search(c.text)
                       or (question.kind == "date" and c.hit.chunk.kind == "chronicle"))]
         found.sort(key=lambda c: (-c.score, c.rank, c.start))
         return found
+
+    def part_words(self, question: Question) -> list[str]:
+        """The book's words for the part a question asks about ("法律援助案件里，刑事案件有多少件"):
+        the whole's figure does not answer it, only a sentence that names the part does."""
+        match = _ASKS_PART.search(question.text)
+        if not match:
+            return []
+        return [w for w in self._analyzer.words(match.group(1)) if len(w) >= 2 and w in self._word_idf]
 
     def coverage_gap(self, question: Question, best: Candidate) -> str | None:
         """A year or place the question names that the evidence does not: refuse, never answer from the nearest year."""
