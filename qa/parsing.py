@@ -23,6 +23,8 @@ _SENTENCE_PUNCT = re.compile(r"[，。；：！？,;:!?]")
 _ENDS_SENTENCE = re.compile(r"[。；！？!?）)」”】]$")
 _SPACED_LABEL = re.compile(r"^[\u4e00-\u9fff](?:[ \u3000]{2,}[\u4e00-\u9fff])+$")
 _MONTH = re.compile(r"^(\d{1,2})月$")
+_REPORT_OPENING = re.compile(r"^(?:现在[，,]我代表|受[\u4e00-\u9fff]{2,12}委托[，,])")  # how a report to a congress opens
+_SALUTATION = re.compile(r"^各位[\u4e00-\u9fff、]{1,12}[：:]$")
 _DAY = re.compile(r"^(\d{1,2}日(?:[—－~～-]+\d{1,2}日)?)")
 _DOC_NUMBER = re.compile(r"^[\u4e00-\u9fff]{1,12}〔\d{4}〕\d+号$")
 _DOC_DATE = re.compile(r"^（\d{4}年\d{1,2}月\d{1,2}日）$")
@@ -344,7 +346,7 @@ def _parse_reports(builder: _Builder, category: CategorySpec, lines: list[Line])
         title = join_wrapped([line.text for line in lines[j:k]]) or lines[k].text.lstrip("—")
         builder.structure.extend(line.text for line in lines[j:k])
         title_indices.update(range(j, k))
-        starts.append((0 if n == 0 else j, title))
+        starts.append((0 if n == 0 else _report_start(lines, starts[-1][0] if starts else 0, j), title))
     if not starts:
         starts = [(0, category.name)]
     for n, (start, title) in enumerate(starts):
@@ -355,6 +357,18 @@ def _parse_reports(builder: _Builder, category: CategorySpec, lines: list[Line])
             lambda k, speech=speech: _looks_like_heading(builder, speech, k, 24)
             and builder.ends_paragraph(speech[k]) and not speech[k].text.startswith("——"),
         )
+
+
+def _report_start(lines: list[Line], previous_start: int, title_at: int) -> int:
+    """Where a report begins. Usually at its title; but the extracted text sometimes places a
+    title block pages into its report, after "现在，我代表…向大会报告工作" has already opened it.
+    The first such opening from the previous report's start on is that report's own; a later one
+    opens this report, with the salutation ("各位代表：") just before it."""
+    openings = [k for k in range(previous_start, title_at) if _REPORT_OPENING.match(lines[k].text)][1:]
+    if not openings:
+        return title_at
+    start = openings[-1]
+    return start - 1 if _SALUTATION.match(lines[start - 1].text) else start
 
 
 def _parse_chronicle(builder: _Builder, category: CategorySpec, lines: list[Line]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import re
 
@@ -64,6 +66,22 @@ def test_missing_category_headings_are_inferred_at_their_first_section(parsed_bo
     assert record_sections["教育科技"] == "教育"
     assert record_sections["卫生医疗"] == "卫生健康"
     assert record_sections["大事记"] == "1月"
+
+
+@pytest.mark.parametrize("opening, report", [
+    ("现在，我代表金川区人民法院向大会报告工作", "金昌市金川区人民法院工作报告"),
+    ("现在，我代表金川区人民检察院，向大会报告工作", "金昌市金川区人民检察院工作报告"),
+    ("受区人民政府委托，现将全区2019年国民经济", "关于金昌市金川区2019年国民经济和社会发展计划执行情况"),
+])
+def test_a_report_whose_title_was_displaced_starts_at_its_opening_words(parsed_book, opening, report):
+    # the extracted text prints these titles pages after the report has begun
+    [record] = [r for r in parsed_book.records if opening in r.text]
+    assert record.path[0] == "特载" and record.path[1].startswith(report)
+
+
+def test_office_holder_lists_keep_each_office_on_its_own_line(parsed_book):
+    [record] = [r for r in parsed_book.records if r.path[-1] == "金川区八届人大常委会领导班子成员"]
+    assert "\n副主任\n李发财张生学赵乾德银俊英（女）\n委员\n" in record.text
 
 
 def test_entries_recovered_with_exact_titles(parsed_book):
