@@ -45,6 +45,13 @@ _ASKED_UNITS = (
     (re.compile(r"多少人|几个人|多少名"), re.compile(r"\d+(?:\.\d+)?万?(?:人|名)")),
     (re.compile(r"几岁|多大年龄|多少岁|年龄"), re.compile(r"\d+(?:\.\d+)?(?:周岁|岁)")),
 )
+# Details citizens ask that a sentence must state to answer: when an office is open, where it is.
+_ASKED_DETAILS = (
+    (re.compile(r"周末|周六|周日|星期|双休|几点|营业时间|开放时间|上班时间|办公时间"),
+     re.compile(r"周[一二三四五六日末]|星期|双休|节假日|工作日|\d{1,2}[:：点时]|上午|下午")),
+    (re.compile(r"地址|在哪儿?办公|在哪里办公|办公地点|办公地址"),
+     re.compile(r"[路街巷]\d*号?|大厦|大楼|广场|[楼层]")),
+)
 # "每平方米每月多少钱": a price per some measure is answered only by a rate in it (元/平方米, 每平方米…元).
 # ("一户一个月", "一头牛": 一 before a thing counted; before a time span, 一年 means "in a year", a total)
 _PER_MEASURE = re.compile(r"每个?(平方米|立方米|小时|公里|千米|公斤|千克|吨|亩|人|户|天|日|月|年|次|间|套|度|头|只|张|本|辆|件)"
@@ -219,6 +226,7 @@ class ExtractiveAnswerer:
         asked = _asked_units(question) if question.kind == "number" else []
         plan = _ASKS_PLAN.search(question.text)
         part = self.part_words(question)
+        asked += [needed for question_pattern, needed in _ASKED_DETAILS if question_pattern.search(question.text)]
         found = [c for c in found if all(unit.search(c.text) for unit in asked)
                  and (not plan or _STATES_PLAN.search(c.text))
                  and all(word in c.text for word in part)

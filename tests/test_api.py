@@ -103,6 +103,11 @@ def test_a_price_per_item_needs_a_rate(client):
     assert ticket["answerable"] is False
 
 
+@pytest.mark.parametrize("question", ["区政务服务中心星期天上班吗？", "区图书馆周末开放吗？", "区档案馆的办公地址在哪里？"])
+def test_opening_hours_and_addresses_the_book_never_gives_are_refused(client, question):
+    assert client.post("/api/ask", json={"question": question}).json()["answerable"] is False
+
+
 def test_relative_year_is_resolved_against_the_year_the_book_records(pipeline):
     assert pipeline.retriever.reader.read("去年粮食产量").text.startswith("2019年")
 
