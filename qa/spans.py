@@ -22,7 +22,7 @@ DATE = re.compile(
     r"\d{1,2}月\d{1,2}日(?:[—－-]\d{1,2}(?:月\d{1,2})?日)?|\d{4}年第[一二三四]季度|\d{1,2}月份?|\d{4}年"
 )
 TITLES = "书记|副书记|区长|副区长|主任|副主任|局长|副局长|院长|副院长|检察长|主席|副主席|部长|理事长|校长|所长|会长|镇长|组长|主任委员"
-PERSON = re.compile(rf"(?:{TITLES})[、，：:\s]*([\u4e00-\u9fff]{{2,3}})(?=[（(，。、；\s]|$)")
+PERSON = re.compile(rf"(?:{TITLES})[、，：:\s]*(?!{TITLES})([\u4e00-\u9fff]{{2,3}})(?=[（(，。、；\s]|$)")
 _TITLE_WORDS = set(TITLES.split("|")) | {"党组", "成员", "委员"}
 # "哪个社区", "哪家公司": the noun the question asks about, and an answer span ending in it
 _ENTITY_ASKED = re.compile(r"哪(?:个|家|所|一家|一个|些)?(社区|公司|企业|单位|部门|学校|医院|村|镇|街道|考点|景区|基地|项目|协会)")
@@ -32,6 +32,7 @@ _ASKED_UNIT = re.compile(r"(?:多少|几)(个工作日|工作日|人次|次|位|
 _ASKED_SHARE = re.compile(r"比例|百分之|占比|率")
 _ASKED_MONEY = re.compile(r"多少钱|几块钱|金额|费用|资金|奖金|补贴|补助")
 MAX_ENTITY_CHARS = 24
+_MONTH_ASKED = re.compile(r"(\d{4})年(\d{1,2})月")
 
 
 def find_span(kind: str, question: str, quote: str, question_years: tuple[int, ...],
@@ -59,14 +60,33 @@ def find_span(kind: str, question: str, quote: str, question_years: tuple[int, .
         # a tagged name right after a title ("区长周益民", "局长\n苏子喜") is the most reliable kind
         near_title = [(offset, name) for offset, name in names
                       if re.search(rf"(?:{TITLES})[、，：:\s]*$", quote[max(0, offset - 8) : offset])]
-        spans = [span for span in titled or near_title or names if span[1] not in question]
+        # in a list of office holders, each line after the title line is another holder
+        listed = [(offset, name) for offset, name in names if offset > 0 and quote[offset - 1] == "\n"]
+        spans = [span for span in (titled + listed if titled else near_title or names) if span[1] not in question]
     else:
         asked = _ENTITY_ASKED.search(question)
         spans = _entity_spans(quote, asked.group(1)) if asked else []
     if not spans:
         return None
+    if kind == "person":
+        best = max(spans, key=lambda span: (_tenure_fit(quote, span, question), round(closeness(span[0]), 3),
+                                            len(span[1]), -span[0]))
+        return best[1]
     best = max(spans, key=lambda span: (round(closeness(span[0]), 3), len(span[1]), -span[0]))
     return re.sub(r"\s+", "", best[1]) if kind != "other" else best[1]
+
+
+def _tenure_fit(quote: str, span: tuple[int, str], question: str) -> int:
+    """How well an office holder's note fits the time asked: lists print "赵静（2019年2月任）" and
+    "张海军（任至2019年2月）". A question naming the month someone took office wants the one appointed
+    then; otherwise the holder still in office."""
+    offset, name = span
+    note = re.match(r"[（(]([^）)]{0,24})[）)]", quote[offset + len(name) :])
+    text = note.group(1) if note else ""
+    asked = _MONTH_ASKED.search(question)
+    if asked and re.search(rf"{asked.group(1)}年{asked.group(2)}月任(?!至)", text):
+        return 2
+    return 0 if "任至" in text else 1
 
 
 def _in_unit(figure: str, unit: str) -> bool:

@@ -108,6 +108,15 @@ def test_opening_hours_and_addresses_the_book_never_gives_are_refused(client, qu
     assert client.post("/api/ask", json={"question": question}).json()["answerable"] is False
 
 
+@pytest.mark.parametrize("question, holder", [
+    ("区农业农村局局长是谁？", "苏子喜"),  # after "党组书记、局长": the name, not the second title
+    ("2019年2月起任共青团金川区委书记的是谁？", "赵静"),  # the holder appointed in the month asked
+    ("团区委书记是谁？", "赵静"),  # otherwise the one still in office, not "任至2019年2月"
+])
+def test_short_answer_names_the_right_office_holder(client, question, holder):
+    assert client.post("/api/ask", json={"question": question}).json()["short_answer"] == holder
+
+
 def test_relative_year_is_resolved_against_the_year_the_book_records(pipeline):
     assert pipeline.retriever.reader.read("去年粮食产量").text.startswith("2019年")
 
