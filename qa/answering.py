@@ -16,6 +16,7 @@ from qa.answers import Citation, Passage
 from qa.chunking import split_sentences
 from qa.coverage import CoverageScorer
 from qa.lexical import Analyzer
+from qa.parsing import DOCUMENT_NUMBER_LINE
 from qa.query import Question
 from qa.records import Record
 from qa.retrieval import Hit
@@ -34,11 +35,12 @@ _DATE_PRECISION = (  # what a date question asks for, and a date that precise
 )
 _REQUIRED_KIND = ("number", "date")  # a sentence with no figure (no date) cannot say how many (when)
 # When a question names the unit it wants, only a sentence giving a number in that unit can answer it.
+# A question asks for money when it asks how much to pay or get, not when it merely names a fee.
+_FEE_WORDS = "金额|奖金|费用|价格|收费|租金|工资|票价|标准|保费|利息"
+_ASKS_MONEY = re.compile(rf"多少钱|几块钱|多少元|[交缴]多少|(?:{_FEE_WORDS})[^，。？?]{{0,4}}(?:多少|几)|(?:多少|几)(?:{_FEE_WORDS})")
 _ASKED_UNITS = (
     (re.compile(r"电话|热线"), re.compile(r"\d{7,}")),
-    (re.compile(r"多少钱|几块钱|多少元|(?:金额|奖金|费用|价格|收费|租金|工资|票价)[^，。？?]{0,4}(?:多少|几)"
-                r"|(?:多少|几)(?:金额|奖金|费用|价格|收费|租金|工资|票价)"),
-     re.compile(r"\d+(?:\.\d+)?(?:万亿|亿|万|千)?元")),
+    (_ASKS_MONEY, re.compile(r"\d+(?:\.\d+)?(?:万亿|亿|万|千)?元")),
     (re.compile(r"多少度|气温|温度"), re.compile(r"\d+(?:\.\d+)?\s*(?:℃|度|°)")),
     (re.compile(r"多少公斤|多少千克|亩产"), re.compile(r"\d+(?:\.\d+)?(?:公斤|千克)")),
     (re.compile(r"多少亩"), re.compile(r"\d+(?:\.\d+)?万?亩")),
@@ -56,7 +58,6 @@ _ASKED_DETAILS = (
 # ("一户一个月", "一头牛": 一 before a thing counted; before a time span, 一年 means "in a year", a total)
 _PER_MEASURE = re.compile(r"每个?(平方米|立方米|小时|公里|千米|公斤|千克|吨|亩|人|户|天|日|月|年|次|间|套|度|头|只|张|本|辆|件)"
                           r"|一个?(平方米|立方米|公斤|千克|吨|亩|人|户|间|套|头|只|张|本|辆|件)")
-_ASKED_MONEY = re.compile(r"多少钱|几块钱|多少元|收费|价格|租金|标准|保费|利息|[交缴]多少")
 _LEADING_YEARS = re.compile(r"^(?:【[^】]*】)?[^\d。；]{0,8}?((?:19|20)\d{2})年")  # "2019年，…", "初步核算，2019年…"
 # "…的目标是多少": a target is answered by a sentence that states one, not by the year's result
 _ASKS_PLAN = re.compile(r"目标|预期|计划(?!生育)|打算")
@@ -70,7 +71,6 @@ _ARABIC_VALUE = re.compile(r"^\d")
 _HEADING = re.compile(r"^【[^】]*】$")
 _MONTH = re.compile(r"\d{1,2}月")
 _DAY = re.compile(r"\d{1,2}日")
-_DOCUMENT_NUMBER_LINE = re.compile(r"^[\u4e00-\u9fff]{1,10}〔\d{4}〕\d+号$")
 MIN_OWN_COVERAGE = 0.05
 BARE_VALUE_CHARS = 16
 EVIDENCE_WINDOW_CHARS = 40  # characters either side of the best sentence (set on the dev split)
@@ -369,7 +369,7 @@ def _wanted(question: Question) -> tuple[re.Pattern[str] | None, re.Pattern[str]
 def _asked_units(question: Question) -> list[re.Pattern[str]]:
     """Patterns a sentence must match to give the number in the unit the question asks for."""
     asked = [unit for question_pattern, unit in _ASKED_UNITS if question_pattern.search(question.text)]
-    if _ASKED_MONEY.search(question.text):
+    if _ASKS_MONEY.search(question.text):
         for measure in dict.fromkeys(m.group(1) or m.group(2) for m in _PER_MEASURE.finditer(question.text)):
             asked.append(re.compile(rf"元/[^，。；\d]{{0,3}}{measure}|每{measure}[^。；]{{0,15}}?\d(?:\.\d+)?元"))
     return asked
@@ -391,7 +391,7 @@ def _units(text: str) -> list[tuple[int, int]]:
     i = 0
     while i < len(spans):
         start, end = spans[i]
-        if i + 1 < len(spans) and _DOCUMENT_NUMBER_LINE.match(text[spans[i + 1][0] : spans[i + 1][1]].strip()):
+        if i + 1 < len(spans) and DOCUMENT_NUMBER_LINE.match(text[spans[i + 1][0] : spans[i + 1][1]].strip()):
             end = spans[i + 1][1]  # a document's title with its 文号: "…实施方案" / "金区政办发〔2019〕165号"
             i += 1
         elif _TITLE_LINE.search(text[start:end].strip()):

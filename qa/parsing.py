@@ -26,7 +26,7 @@ _MONTH = re.compile(r"^(\d{1,2})月$")
 _REPORT_OPENING = re.compile(r"^(?:现在[，,]我代表|受[\u4e00-\u9fff]{2,12}委托[，,])")  # how a report to a congress opens
 _SALUTATION = re.compile(r"^各位[\u4e00-\u9fff、]{1,12}[：:]$")
 _DAY = re.compile(r"^(\d{1,2}日(?:[—－~～-]+\d{1,2}日)?)")
-_DOC_NUMBER = re.compile(r"^[\u4e00-\u9fff]{1,12}〔\d{4}〕\d+号$")
+DOCUMENT_NUMBER_LINE = re.compile(r"^[\u4e00-\u9fff]{1,12}〔\d{4}〕\d+号$")  # a document's 文号, alone on its line
 _DOC_DATE = re.compile(r"^（\d{4}年\d{1,2}月\d{1,2}日）$")
 _CN_NUM = "零〇一二两三四五六七八九十百"
 _ARTICLE = re.compile(rf"^第([{_CN_NUM}]+)条")
@@ -400,7 +400,7 @@ def _parse_chronicle(builder: _Builder, category: CategorySpec, lines: list[Line
 def _is_title_line(text: str) -> bool:
     """A line of a document title: no sentence punctuation, and any closing bracket is a title
     suffix such as （试行） or （2019—2020年）, not the tail of the previous document's last sentence."""
-    if _SENTENCE_PUNCT.search(text) or _DOC_NUMBER.match(text):
+    if _SENTENCE_PUNCT.search(text) or DOCUMENT_NUMBER_LINE.match(text):
         return False
     return not text.endswith("）") or bool(_TITLE_SUFFIX.search(text))
 
@@ -413,7 +413,7 @@ def _parse_documents(builder: _Builder, category: CategorySpec, lines: list[Line
         first_title += 1
     documents: list[tuple[int, int]] = [(0, first_title)]  # (first line, number of title lines)
     for k, line in enumerate(lines):
-        if not _DOC_NUMBER.match(line.text):
+        if not DOCUMENT_NUMBER_LINE.match(line.text):
             continue
         start = k
         while start > documents[-1][0] + documents[-1][1] and k - start < 3 and _is_title_line(lines[start - 1].text):
@@ -430,7 +430,7 @@ def _parse_document(builder: _Builder, category: CategorySpec, lines: list[Line]
     header = lines[:title_count]
     body = lines[title_count:]
     doc_number = None
-    if body and _DOC_NUMBER.match(body[0].text):
+    if body and DOCUMENT_NUMBER_LINE.match(body[0].text):
         doc_number = body[0].text
         header, body = header + body[:1], body[1:]
 
