@@ -34,10 +34,10 @@ _DATE_PRECISION = (  # what a date question asks for, and a date that precise
     (re.compile(r"哪个月|几月"), re.compile(r"\d{1,2}月")),
 )
 _REQUIRED_KIND = ("number", "date")  # a sentence with no figure (no date) cannot say how many (when)
-# When a question names the unit it wants, only a sentence giving a number in that unit can answer it.
 # A question asks for money when it asks how much to pay or get, not when it merely names a fee.
 _FEE_WORDS = "金额|奖金|费用|价格|收费|租金|工资|票价|标准|保费|利息"
 _ASKS_MONEY = re.compile(rf"多少钱|几块钱|多少元|[交缴]多少|(?:{_FEE_WORDS})[^，。？?]{{0,4}}(?:多少|几)|(?:多少|几)(?:{_FEE_WORDS})")
+# When a question names the unit it wants, only a sentence giving a number in that unit can answer it.
 _ASKED_UNITS = (
     (re.compile(r"电话|热线"), re.compile(r"\d{7,}")),
     (_ASKS_MONEY, re.compile(r"\d+(?:\.\d+)?(?:万亿|亿|万|千)?元")),
@@ -71,8 +71,8 @@ _ARABIC_VALUE = re.compile(r"^\d")
 _HEADING = re.compile(r"^【[^】]*】$")
 _MONTH = re.compile(r"\d{1,2}月")
 _DAY = re.compile(r"\d{1,2}日")
-MIN_OWN_COVERAGE = 0.05
-BARE_VALUE_CHARS = 16
+MIN_OWN_COVERAGE = 0.05  # the best sentence must itself hold this share of the question's terms (set on dev)
+BARE_VALUE_CHARS = 16  # ...unless it is a bare value this short, such as a document's date line
 EVIDENCE_WINDOW_CHARS = 40  # characters either side of the best sentence (set on the dev split)
 _YEAR_MENTION = re.compile(r"((?:19|20)\d{2})\s*年")
 CONFLICT_COVERAGE = 0.9  # a rival figure counts only if its sentence covers the question nearly as well
@@ -91,7 +91,7 @@ class Candidate:
     text: str
     coverage: float  # share of the question's term weight in the sentence and its passage's path
     score: float
-    own: float = 0.0  # ...in the sentence alone
+    own: float  # ...in the sentence alone
 
 
 @dataclass
@@ -223,26 +223,26 @@ class ExtractiveAnswerer:
                         score += W_KIND  # the date to the day (month) asked for, not just a year
                 offset = text.index(sentence, start)
                 found.append(Candidate(hit, rank, offset, offset + len(sentence), sentence, coverage, score, own))
-        asked = _asked_units(question) if question.kind == "number" else []
-        plan = _ASKS_PLAN.search(question.text)
-        part = self.part_words(question)
-        asked += [needed for question_pattern, needed in _ASKED_DETAILS if question_pattern.search(question.text)]
-        found = [c for c in found if all(unit.search(c.text) for unit in asked)
-                 and (not plan or _STATES_PLAN.search(c.text))
-                 and all(word in c.text for word in part)
+        needed = self.requirements(question)
+        found = [c for c in found if all(pattern.search(c.text) for pattern in needed)
                  and not _about_another_year(c.text, question.asked_years)
                  and (question.kind not in _REQUIRED_KIND or _KIND_PATTERN[question.kind].search(c.text)
                       or (question.kind == "date" and c.hit.chunk.kind == "chronicle"))]
         found.sort(key=lambda c: (-c.score, c.rank, c.start))
         return found
 
-    def part_words(self, question: Question) -> list[str]:
-        """The book's words for the part a question asks about ("法律援助案件里，刑事案件有多少件"):
-        the whole's figure does not answer it, only a sentence that names the part does."""
-        match = _ASKS_PART.search(question.text)
-        if not match:
-            return []
-        return [w for w in self._analyzer.words(match.group(1)) if len(w) >= 2 and w in self._word_idf]
+    def requirements(self, question: Question) -> list[re.Pattern[str]]:
+        """What a sentence must state to answer at all: the unit or rate asked (多少人, 每平方米…多少钱),
+        the opening hours or address asked, a target when one is asked (目标), and the part asked
+        about ("法律援助案件里，刑事案件有多少件": the whole's figure does not answer it)."""
+        needed = _asked_units(question) if question.kind == "number" else []
+        needed += [pattern for question_pattern, pattern in _ASKED_DETAILS if question_pattern.search(question.text)]
+        if _ASKS_PLAN.search(question.text):
+            needed.append(_STATES_PLAN)
+        if part := _ASKS_PART.search(question.text):
+            needed += [re.compile(re.escape(word)) for word in self._analyzer.words(part.group(1))
+                       if len(word) >= 2 and word in self._word_idf]
+        return needed
 
     def coverage_gap(self, question: Question, best: Candidate) -> str | None:
         """A year or place the question names that the evidence does not: refuse, never answer from the nearest year."""

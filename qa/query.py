@@ -54,6 +54,7 @@ class DocumentNumber:
 
 
 def document_numbers(text: str) -> list[DocumentNumber]:
+    """Every 文号 in `text`, in a question or in a passage alike."""
     return [DocumentNumber(*match.groups()) for match in _DOCUMENT_NUMBER.finditer(text)]
 
 

@@ -68,11 +68,8 @@ def find_span(kind: str, question: str, quote: str, question_years: tuple[int, .
         spans = _entity_spans(quote, asked.group(1)) if asked else []
     if not spans:
         return None
-    if kind == "person":
-        best = max(spans, key=lambda span: (_tenure_fit(quote, span, question), round(closeness(span[0]), 3),
-                                            len(span[1]), -span[0]))
-        return best[1]
-    best = max(spans, key=lambda span: (round(closeness(span[0]), 3), len(span[1]), -span[0]))
+    best = max(spans, key=lambda span: (_tenure_fit(quote, span, question) if kind == "person" else 0,
+                                        round(closeness(span[0]), 3), len(span[1]), -span[0]))
     return re.sub(r"\s+", "", best[1]) if kind != "other" else best[1]
 
 
