@@ -346,7 +346,7 @@ def _parse_reports(builder: _Builder, category: CategorySpec, lines: list[Line])
         title = join_wrapped([line.text for line in lines[j:k]]) or lines[k].text.lstrip("—")
         builder.structure.extend(line.text for line in lines[j:k])
         title_indices.update(range(j, k))
-        starts.append((0 if n == 0 else _report_start(lines, starts[-1][0] if starts else 0, j), title))
+        starts.append((0 if n == 0 else _report_start(lines, starts[-1][0], j), title))
     if not starts:
         starts = [(0, category.name)]
     for n, (start, title) in enumerate(starts):
