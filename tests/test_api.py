@@ -117,6 +117,14 @@ def test_short_answer_names_the_right_office_holder(client, question, holder):
     assert client.post("/api/ask", json={"question": question}).json()["short_answer"] == holder
 
 
+def test_conflicting_figures_are_both_cited_statistics_first(client):
+    body = client.post("/api/ask", json={"question": "金川区2019年地区生产总值是多少？"}).json()
+    answer = body["answer"]
+    assert answer.startswith("年鉴中该数值有不同记载") and len(body["citations"]) == 2
+    assert 0 <= answer.find("262.34亿元") < answer.find("182.86亿元")  # the statistic, then the speech's estimate
+    assert body["short_answer"] == "262.34亿元"
+
+
 def test_relative_year_is_resolved_against_the_year_the_book_records(pipeline):
     assert pipeline.retriever.reader.read("去年粮食产量").text.startswith("2019年")
 
