@@ -66,7 +66,7 @@ _ASKS_PART = re.compile(r"(?:里|中|当中|里面|之中)[，,]([\u4e00-\u9fff�
 _CLAUSE = re.compile(r"(?<=[，；：,;])")
 _OFFICE = rf"{TITLES}|常委|委员|成员|专员|辅导员|调研员"
 _TITLE_LINE = re.compile(rf"(?:{_OFFICE})$")  # a line that ends with an office, no name after it
-_NAME_LINE = re.compile(r"^(?:[\u4e00-\u9fff·]{2,4}(?:[（(][^）)]{0,24}[）)])?){1,8}$")  # one name, or several run together
+_NAME_LINE = re.compile(r"^(?:[\u4e00-\u9fff·]{2,4}(?:[（(][^）)]{0,24}[）)])?\u3000?){1,16}$")  # one name, or several
 _ARABIC_VALUE = re.compile(r"^\d")
 _HEADING = re.compile(r"^【[^】]*】$")
 _MONTH = re.compile(r"\d{1,2}月")

@@ -81,7 +81,7 @@ def test_a_report_whose_title_was_displaced_starts_at_its_opening_words(parsed_b
 
 def test_office_holder_lists_keep_each_office_on_its_own_line(parsed_book):
     [record] = [r for r in parsed_book.records if r.path[-1] == "金川区八届人大常委会领导班子成员"]
-    assert "\n副主任\n李发财张生学赵乾德银俊英（女）\n委员\n" in record.text
+    assert "\n副主任\n李发财\u3000张生学\u3000赵乾德\u3000银俊英（女）\n委员\n" in record.text  # names kept apart
 
 
 def test_entries_recovered_with_exact_titles(parsed_book):

@@ -11,6 +11,14 @@ def test_spaces_inside_chinese_text_and_padded_names_go():
     assert repair_spaces("2019 年 12 月 甘肃省司法厅") == "2019年12月甘肃省司法厅"
 
 
+def test_a_line_of_names_keeps_them_apart_with_one_ideographic_space():
+    assert repair_spaces("李发财  张生学  银俊英（女）") == "李发财\u3000张生学\u3000银俊英（女）"
+    assert repair_spaces("徐  峰（任至 2019 年 3 月）") == "徐峰（任至2019年3月）"  # one padded name
+    assert repair_spaces("第三章  组织原则") == "第三章组织原则"  # a heading, not two names
+    assert join_wrapped(["王永玲（女）\u3000石培玉", "刘洲基\u3000孙得旭"]) == "王永玲（女）\u3000石培玉\u3000刘洲基\u3000孙得旭"
+    assert normalise_for_match("李发财\u3000张生学") == "李发财张生学"  # answers still match gold lists
+
+
 def test_spaces_between_latin_words_and_table_numbers_stay():
     assert repair_spaces("Windows  10 系统") == "Windows 10系统"
     assert repair_spaces("2019 39903 829 10617 1591") == "2019 39903 829 10617 1591"
