@@ -16,7 +16,7 @@ from qa.answers import Citation, Passage
 from qa.chunking import split_sentences
 from qa.coverage import CoverageScorer
 from qa.lexical import Analyzer
-from qa.parsing import DOCUMENT_NUMBER_LINE
+from qa.parsing import CHRONICLE_DAY, CHRONICLE_MONTH, DOCUMENT_NUMBER_LINE
 from qa.query import Question
 from qa.records import Record
 from qa.retrieval import Hit
@@ -69,8 +69,6 @@ _TITLE_LINE = re.compile(rf"(?:{_OFFICE})$")  # a line that ends with an office,
 _NAME_LINE = re.compile(r"^(?:[\u4e00-\u9fff·]{2,4}(?:[（(][^）)]{0,24}[）)])?\u3000?){1,16}$")  # one name, or several
 _ARABIC_VALUE = re.compile(r"^\d")
 _HEADING = re.compile(r"^【[^】]*】$")
-_MONTH = re.compile(r"\d{1,2}月")
-_DAY = re.compile(r"\d{1,2}日")
 MIN_OWN_COVERAGE = 0.05  # the best sentence must itself hold this share of the question's terms (set on dev)
 BARE_VALUE_CHARS = 16  # ...unless it is a bare value this short, such as a document's date line
 EVIDENCE_WINDOW_CHARS = 40  # characters either side of the best sentence (set on the dev split)
@@ -411,7 +409,8 @@ def _dated(hit: Hit, quote: str) -> str:
     """A 大事记 quote with the month its day belongs to: the book prints "4日…" under the heading
     "1月", so the answer reads "1月4日…" while the citation keeps the verbatim quote."""
     path = hit.chunk.path
-    if hit.chunk.kind == "chronicle" and len(path) >= 2 and _MONTH.fullmatch(path[1]) and _DAY.match(quote):
+    if hit.chunk.kind == "chronicle" and len(path) >= 2 and CHRONICLE_MONTH.match(path[1]) \
+            and CHRONICLE_DAY.match(quote):
         return path[1] + quote
     return quote
 

@@ -97,9 +97,7 @@ def search(
     import json
 
     from qa.answering import passage_of
-    from qa.retrieval import SearchFilters, UnknownFilterValue
-
-    from qa.retrieval import RetrieverMode
+    from qa.retrieval import RetrieverMode, SearchFilters, UnknownFilterValue
 
     _check_choice("--retriever", retriever, RetrieverMode)
     pipeline = _load_pipeline()
@@ -146,11 +144,12 @@ def ask_command(
     as_json: bool = typer.Option(False, "--json", help="Print the v1 JSON response."),
 ) -> None:
     """Answer a question with citations (path and printed page), or say the yearbook does not answer it."""
+    from qa.api.schemas import MAX_QUESTION_CHARS
     from qa.pipeline import AskMode
 
     _check_choice("--mode", mode, AskMode)
-    if not question.strip() or len(question) > 500:
-        fail("the question must be 1–500 characters")
+    if not question.strip() or len(question) > MAX_QUESTION_CHARS:
+        fail(f"the question must be 1–{MAX_QUESTION_CHARS} characters")
     result = _load_pipeline().ask(question, k, mode)  # type: ignore[arg-type]
     if as_json:
         typer.echo(result.model_dump_json(indent=2))

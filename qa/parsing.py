@@ -22,10 +22,10 @@ BLOCK_MAX_CHARS = 800  # a report's paragraphs are grouped into blocks of about 
 _SENTENCE_PUNCT = re.compile(r"[，。；：！？,;:!?]")
 _ENDS_SENTENCE = re.compile(r"[。；！？!?）)」”】]$")
 _SPACED_LABEL = re.compile(r"^[\u4e00-\u9fff](?:[ \u3000]{2,}[\u4e00-\u9fff])+$")
-_MONTH = re.compile(r"^(\d{1,2})月$")
+CHRONICLE_MONTH = re.compile(r"^(\d{1,2})月$")  # a 大事记 month heading
 _REPORT_OPENING = re.compile(r"^(?:现在[，,]我代表|受[\u4e00-\u9fff]{2,12}委托[，,])")  # how a report to a congress opens
 _SALUTATION = re.compile(r"^各位[\u4e00-\u9fff、]{1,12}[：:]$")
-_DAY = re.compile(r"^(\d{1,2}日(?:[—－~～-]+\d{1,2}日)?)")
+CHRONICLE_DAY = re.compile(r"^(\d{1,2}日(?:[—－~～-]+\d{1,2}日)?)")  # the day a 大事记 entry opens with
 DOCUMENT_NUMBER_LINE = re.compile(r"^[\u4e00-\u9fff]{1,12}〔\d{4}〕\d+号$")  # a document's 文号, alone on its line
 _DOC_DATE = re.compile(r"^（\d{4}年\d{1,2}月\d{1,2}日）$")
 _CN_NUM = "零〇一二两三四五六七八九十百"
@@ -385,11 +385,11 @@ def _parse_chronicle(builder: _Builder, category: CategorySpec, lines: list[Line
 
     for k, line in enumerate(lines):
         at_paragraph_start = builder.starts_paragraph(lines, k)
-        if _MONTH.match(line.text):
+        if CHRONICLE_MONTH.match(line.text):
             flush()
             month, day_title, day_lines = line.text, None, []
             builder.structure.append(month)
-        elif at_paragraph_start and (day := _DAY.match(line.text)):
+        elif at_paragraph_start and (day := CHRONICLE_DAY.match(line.text)):
             flush()
             day_title, day_lines = day.group(1), [line]
         else:
