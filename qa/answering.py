@@ -221,9 +221,9 @@ class ExtractiveAnswerer:
                         score += W_KIND  # the date to the day (month) asked for, not just a year
                 offset = text.index(sentence, start)
                 found.append(Candidate(hit, rank, offset, offset + len(sentence), sentence, coverage, score, own))
-        needed = self.requirements(question)
+        needed, asked_years = self.requirements(question), question.asked_years
         found = [c for c in found if all(pattern.search(c.text) for pattern in needed)
-                 and not _about_another_year(c.text, question.asked_years)
+                 and not _about_another_year(c.text, asked_years)
                  and (question.kind not in _REQUIRED_KIND or _KIND_PATTERN[question.kind].search(c.text)
                       or (question.kind == "date" and c.hit.chunk.kind == "chronicle"))]
         found.sort(key=lambda c: (-c.score, c.rank, c.start))
