@@ -2,24 +2,32 @@
 
 Sentences are scored by how much of the question's weighted terms they (and their passage's
 path) cover, plus whether they hold what the question asks for (a number with a unit, a date,
-a name). The answer quotes the corpus verbatim, so every citation can be checked; `short_answer`
-is the exact span when one can be picked with confidence. When the book gives two values for the
-quantity asked, both are cited, the statistics first.
+a name). The answer quotes the corpus verbatim, so every citation can be checked. Two decisions
+are learned (`qa.training`): whether to answer at all (`qa.refusal`) and which typed mention of
+which sentence is the exact answer (`qa.selection`); `short_answer` is shown only when that
+mention's probability clears the threshold set on dev, so a headline is right or absent. When the
+book gives two values for the quantity asked, both are cited, the statistics first.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from qa.analysis import date_precision_pattern, sentence_requirements
 from qa.answers import Citation, Passage
 from qa.chunking import split_sentences
 from qa.coverage import CoverageScorer
 from qa.lexical import Analyzer
+from qa.mentions import Sentence
+from qa.models import AnswerModels, LogisticModel
 from qa.parsing import CHRONICLE_DAY, CHRONICLE_MONTH, DOCUMENT_NUMBER_LINE
 from qa.query import Question
 from qa.records import Record
+from qa.refusal import FACTOID_KINDS, RefusalSignals
 from qa.retrieval import Hit
+from qa.selection import Candidate, Choice, HeadlineRanker
 from qa.spans import DATE, NUMBER, PERSON, TITLES, UNITS, find_span
 
 MAX_ANSWER_CHARS = 150
@@ -29,40 +37,8 @@ W_OWN, W_CONTEXT, W_RANK, W_KIND = 0.6, 0.4, 0.4, 0.3
 RUNNER_UP_RATIO = 0.6  # quote a second sentence when it scores at least this share of the best
 RUNNER_UP_MAX_OVERLAP = 0.6  # ...and when at most this share of its bigrams are already in the best
 _KIND_PATTERN = {"number": NUMBER, "date": DATE, "person": PERSON}
-_DATE_PRECISION = (  # what a date question asks for, and a date that precise
-    (re.compile(r"哪天|哪一天|几号|几日|日期"), re.compile(r"\d{1,2}月\d{1,2}日")),
-    (re.compile(r"哪个月|几月"), re.compile(r"\d{1,2}月")),
-)
 _REQUIRED_KIND = ("number", "date")  # a sentence with no figure (no date) cannot say how many (when)
-# A question asks for money when it asks how much to pay or get, not when it merely names a fee.
-_FEE_WORDS = "金额|奖金|费用|价格|收费|租金|工资|票价|标准|保费|利息"
-_ASKS_MONEY = re.compile(rf"多少钱|几块钱|多少元|[交缴]多少|(?:{_FEE_WORDS})[^，。？?]{{0,4}}(?:多少|几)|(?:多少|几)(?:{_FEE_WORDS})")
-# When a question names the unit it wants, only a sentence giving a number in that unit can answer it.
-_ASKED_UNITS = (
-    (re.compile(r"电话|热线"), re.compile(r"\d{7,}")),
-    (_ASKS_MONEY, re.compile(r"\d+(?:\.\d+)?(?:万亿|亿|万|千)?元")),
-    (re.compile(r"多少度|气温|温度"), re.compile(r"\d+(?:\.\d+)?\s*(?:℃|度|°)")),
-    (re.compile(r"多少公斤|多少千克|亩产"), re.compile(r"\d+(?:\.\d+)?(?:公斤|千克)")),
-    (re.compile(r"多少亩"), re.compile(r"\d+(?:\.\d+)?万?亩")),
-    (re.compile(r"多少人|几个人|多少名"), re.compile(r"\d+(?:\.\d+)?万?(?:人|名)")),
-    (re.compile(r"几岁|多大年龄|多少岁|年龄"), re.compile(r"\d+(?:\.\d+)?(?:周岁|岁)")),
-)
-# Details citizens ask that a sentence must state to answer: when an office is open, where it is.
-_ASKED_DETAILS = (
-    (re.compile(r"周末|周六|周日|星期|双休|几点|营业时间|开放时间|上班时间|办公时间"),
-     re.compile(r"周[一二三四五六日末]|星期|双休|节假日|工作日|\d{1,2}[:：点时]|上午|下午")),
-    (re.compile(r"地址|在哪儿?办公|在哪里办公|办公地点|办公地址"),
-     re.compile(r"[路街巷]\d*号?|大厦|大楼|广场|[楼层]")),
-)
-# "每平方米每月多少钱": a price per some measure is answered only by a rate in it (元/平方米, 每平方米…元).
-# ("一户一个月", "一头牛": 一 before a thing counted; before a time span, 一年 means "in a year", a total)
-_PER_MEASURE = re.compile(r"每个?(平方米|立方米|小时|公里|千米|公斤|千克|吨|亩|人|户|天|日|月|年|次|间|套|度|头|只|张|本|辆|件)"
-                          r"|一个?(平方米|立方米|公斤|千克|吨|亩|人|户|间|套|头|只|张|本|辆|件)")
 _LEADING_YEARS = re.compile(r"^(?:【[^】]*】)?[^\d。；]{0,8}?((?:19|20)\d{2})年")  # "2019年，…", "初步核算，2019年…"
-# "…的目标是多少": a target is answered by a sentence that states one, not by the year's result
-_ASKS_PLAN = re.compile(r"目标|预期|计划(?!生育)|打算")
-_STATES_PLAN = re.compile(r"目标|预期|计划|力争|争取|确保|左右|以上|以内")
-_ASKS_PART = re.compile(r"(?:里|中|当中|里面|之中)[，,]([\u4e00-\u9fff、和与]{2,12}?)(?:各|有|是|占|一共|共)?[了]?(?:多少|几)")
 _CLAUSE = re.compile(r"(?<=[，；：,;])")
 _OFFICE = rf"{TITLES}|常委|委员|成员|专员|辅导员|调研员"
 _TITLE_LINE = re.compile(rf"(?:{_OFFICE})$")  # a line that ends with an office, no name after it
@@ -79,20 +55,6 @@ LEAD_IN_CHARS = 8
 
 
 @dataclass
-class Candidate:
-    """A sentence of a retrieved passage, scored against the question."""
-
-    hit: Hit
-    rank: int
-    start: int
-    end: int
-    text: str
-    coverage: float  # share of the question's term weight in the sentence and its passage's path
-    score: float
-    own: float  # ...in the sentence alone
-
-
-@dataclass
 class Draft:
     """An extractive answer before timings are added."""
 
@@ -101,15 +63,29 @@ class Draft:
     answerable: bool
     citations: list[Citation]
     passages: list[Passage]
+    short_answer_confidence: float | None = None  # the headline ranker's probability for its best mention
+
+
+@dataclass
+class Examination:
+    """The answerer's sentences (best first), the ranked (sentence, mention) pairs and the refusal
+    signals (None when no sentence can answer at all)."""
+
+    candidates: list[Candidate]
+    choices: list[Choice]
+    signals: RefusalSignals | None
 
 
 class ExtractiveAnswerer:
-    """Answers from retrieved hits without any model: fast, offline, always verbatim."""
+    """Answers from retrieved hits with no generative model: fast, offline, always verbatim."""
 
     def __init__(self, scorer: CoverageScorer, analyzer: Analyzer, word_idf: dict[str, float],
-                 records: dict[str, Record], min_confidence: float, covered_years: set[int],
-                 edition_years: set[int], region_names: set[str], statistical_sources: list[str]) -> None:
+                 records: dict[str, Record], covered_years: set[int],
+                 edition_years: set[int], region_names: set[str], statistical_sources: list[str],
+                 sentences_of: Callable[[str], list[Sentence]], models: AnswerModels | None) -> None:
         self._scorer = scorer
+        self.models = models  # None only while `qa.training` fits them
+        self.ranker = HeadlineRanker(scorer, sentences_of, statistical_sources, self.short_answer)
         self._records = records
         # the years each section (a report, a document, a 分目) speaks of: an answer about another
         # year than the book records must come from a section that mentions that year
@@ -120,39 +96,72 @@ class ExtractiveAnswerer:
         self._analyzer = analyzer
         self._tagger = analyzer.tagger()
         self._word_idf = word_idf
-        self._min_confidence = min_confidence
         self._covered_years = covered_years
         self._edition_years = edition_years
         self._region_names = region_names
         self._statistical_sources = statistical_sources
 
-    def answer(self, question: Question, hits: list[Hit]) -> Draft:
-        passages = [passage_of(hit) for hit in hits]
+    def examine(self, question: Question, hits: list[Hit], dense: dict[str, float],
+                headline: LogisticModel | None) -> Examination:
+        """Everything the two decisions rest on; `qa.training` fits them on this same record."""
         candidates = self.candidates(question, hits)
         if not candidates:
-            return self.refusal(question, passages)
+            return Examination(candidates, [], None)
         best = candidates[0]
+        words = [w for w in self._analyzer.words(question.text) if len(w) >= 2 and w not in self._region_names]
         confidence = self.confidence(question, best)
         gap = self.coverage_gap(question, best)
-        # a sentence that shares (almost) nothing with the question only borrows its neighbours'
-        # words; unless it is a bare value under its subject (a document's "（2019年8月2日）" line), or
-        # a 大事记 day, whose date is its heading
-        unrelated = best.own < MIN_OWN_COVERAGE and len(best.text) > BARE_VALUE_CHARS \
-            and best.hit.chunk.kind != "chronicle"
-        if confidence < self._min_confidence or gap or unrelated:
-            return self.refusal(question, passages, gap)
+        unknown = sum(w not in self._word_idf for w in words) / len(words) if words else 0.0
+        evidence = {"evidence_confidence": confidence, "evidence_gap": float(gap is not None),
+                    "evidence_unknown_words": unknown}
+        choices = self.ranker.choices(question, candidates, dense, evidence, headline)
+        attribute_terms = self._scorer.question_terms(" ".join([question.analysis.attribute, *question.book_terms]))
+        signals = RefusalSignals(
+            confidence=confidence, gap=gap,
+            # a sentence that shares (almost) nothing with the question only borrows its neighbours'
+            # words; unless it is a bare value under its subject (a document's "（2019年8月2日）" line),
+            # or a 大事记 day, whose date is its heading
+            unrelated=best.own < MIN_OWN_COVERAGE and len(best.text) > BARE_VALUE_CHARS
+            and best.hit.chunk.kind != "chronicle",
+            best_own=best.own, best_coverage=best.coverage,
+            headline_probability=choices[0].probability if choices else 0.0, has_choice=bool(choices),
+            factoid=question.kind in FACTOID_KINDS, dense_top=dense.get(best.hit.chunk.id, 0.0),
+            attribute_coverage=self._scorer.coverage(attribute_terms, best.text + " ".join(best.hit.chunk.path))
+            if attribute_terms else 0.0,
+            unknown_words=unknown, top_score=hits[0].score if hits else 0.0,
+        )
+        return Examination(candidates, choices, signals)
+
+    def answer(self, question: Question, hits: list[Hit], dense: dict[str, float]) -> Draft:
+        """The best sentences, cited, with a headline only when the ranker is sure; or a refusal."""
+        passages = [passage_of(hit) for hit in hits]
+        exam = self.examine(question, hits, dense, self.models.headline)
+        if exam.signals is None:
+            return self.refusal(question, passages)
+        if exam.signals.certain or \
+                self.models.refusal.probability(exam.signals.features()) < self.models.refusal.threshold:
+            return self.refusal(question, passages, exam.signals.gap)
+        top = exam.choices[0] if exam.choices else None
+        confidence = round(top.probability, 4) if top else None
+        sure = top is not None and top.probability >= self.models.headline.threshold
+        candidates = exam.candidates
+        best = top.sentence if sure else candidates[0]  # lead with the sentence the headline comes from
         conflict = self.conflicting(question, best, candidates) if question.kind == "number" else None
         if conflict:
-            return self.cite_conflict(question, conflict, passages)
-        quote = self.trim(best.text, question)
+            draft = self.cite_conflict(question, conflict, passages)
+            shown = top.mention.text if sure and _holds(draft.answer, top.mention.text) else None
+            return Draft(draft.answer, shown, True, draft.citations, passages, confidence)
+        quote = self.trim(best.text, question, top.mention.text if sure else None)
         chosen = [(best, quote)]
         second = self.runner_up(question, best, candidates, MAX_ANSWER_CHARS - len(quote))
         if second is not None:
             chosen.append(second)
-        short = next((span for c, q in chosen if (span := self.short_answer(question, c.hit, q))), None)
+        short = top.mention.text if sure and _holds(quote, top.mention.text) else None
         citations = [citation_of(n, c.hit, q) for n, (c, q) in enumerate(chosen, start=1)]
         answer = "".join(f"{_dated(c.hit, q)}[{n}]" for n, (c, q) in enumerate(chosen, start=1))
-        return Draft(answer, short, True, citations, passages)
+        if short is None and sure and question.kind == "date" and top.mention.text in answer:
+            short = top.mention.text  # a 大事记 day: its month comes from the heading the answer carries
+        return Draft(answer, short, True, citations, passages, confidence)
 
     def runner_up(self, question: Question, best: Candidate, candidates: list[Candidate],
                   room: int) -> tuple[Candidate, str] | None:
@@ -233,13 +242,9 @@ class ExtractiveAnswerer:
         """What a sentence must state to answer at all: the unit or rate asked (多少人, 每平方米…多少钱),
         the opening hours or address asked, a target when one is asked (目标), and the part asked
         about ("法律援助案件里，刑事案件有多少件": the whole's figure does not answer it)."""
-        needed = _asked_units(question) if question.kind == "number" else []
-        needed += [pattern for question_pattern, pattern in _ASKED_DETAILS if question_pattern.search(question.text)]
-        if _ASKS_PLAN.search(question.text):
-            needed.append(_STATES_PLAN)
-        if part := _ASKS_PART.search(question.text):
-            needed += [re.compile(re.escape(word)) for word in self._analyzer.words(part.group(1))
-                       if len(word) >= 2 and word in self._word_idf]
+        needed = sentence_requirements(question.analysis)
+        needed += [re.compile(re.escape(word)) for word in self._analyzer.words(question.analysis.part)
+                   if len(word) >= 2 and word in self._word_idf]
         return needed
 
     def coverage_gap(self, question: Question, best: Candidate) -> str | None:
@@ -264,8 +269,9 @@ class ExtractiveAnswerer:
         answer = f"年鉴中未找到关于“{subject}”的相关信息。" if subject else "年鉴中未找到相关信息。"
         return Draft(answer, None, False, [], passages)
 
-    def trim(self, sentence: str, question: Question) -> str:
-        """The sentence, or its best run of clauses when it is longer than an answer should be."""
+    def trim(self, sentence: str, question: Question, must_hold: str | None = None) -> str:
+        """The sentence, or its best run of clauses (holding `must_hold`, the headline, when given)
+        when it is longer than an answer should be."""
         if len(sentence) <= MAX_ANSWER_CHARS:
             return sentence
         terms = self._scorer.question_terms(question.terms_text(), question.expansions)
@@ -278,6 +284,8 @@ class ExtractiveAnswerer:
                 if len(window) + len(clause) > MAX_ANSWER_CHARS:
                     break
                 window += clause
+                if must_hold and not _holds(window, must_hold):
+                    continue
                 score = self._scorer.coverage(terms, window) - 0.001 * len(window)
                 if wanted is not None and wanted.search(window):
                     score += W_KIND  # keep the clause with what was asked ("截至2019年9月30日，…完成全面整改")
@@ -295,7 +303,7 @@ class ExtractiveAnswerer:
             return self._scorer.coverage(terms, quote[max(0, offset - 16) : offset])
 
         names = self.person_names(quote) if question.kind == "person" else []
-        return find_span(question.kind, question.text, quote, question.years, closeness, names)
+        return find_span(question.analysis, question.text, quote, question.years, closeness, names)
 
     def person_names(self, text: str) -> list[tuple[int, str]]:
         """Person names (jieba's nr tag) with their offsets in `text`."""
@@ -359,18 +367,7 @@ class ExtractiveAnswerer:
 def _wanted(question: Question) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
     """What an answer to the question holds (a figure, a date, a name) and, for a date question
     that asks for the day or month, a date that precise."""
-    precise = next((date for asked, date in _DATE_PRECISION if asked.search(question.text)), None) \
-        if question.kind == "date" else None
-    return _KIND_PATTERN.get(question.kind), precise
-
-
-def _asked_units(question: Question) -> list[re.Pattern[str]]:
-    """Patterns a sentence must match to give the number in the unit the question asks for."""
-    asked = [unit for question_pattern, unit in _ASKED_UNITS if question_pattern.search(question.text)]
-    if _ASKS_MONEY.search(question.text):
-        for measure in dict.fromkeys(m.group(1) or m.group(2) for m in _PER_MEASURE.finditer(question.text)):
-            asked.append(re.compile(rf"元/[^，。；\d]{{0,3}}{measure}|每{measure}[^。；]{{0,15}}?\d(?:\.\d+)?元"))
-    return asked
+    return _KIND_PATTERN.get(question.kind), date_precision_pattern(question.analysis)
 
 
 def _about_another_year(sentence: str, years: tuple[int, ...]) -> bool:
@@ -413,6 +410,11 @@ def _dated(hit: Hit, quote: str) -> str:
             and CHRONICLE_DAY.match(quote):
         return path[1] + quote
     return quote
+
+
+def _holds(text: str, value: str) -> bool:
+    """Whether `text` states `value` (the book may space its digits and units: "262.34 亿元")."""
+    return re.sub(r"\s+", "", value) in re.sub(r"\s+", "", text)
 
 
 def _overlap(text: str, other: str) -> float:

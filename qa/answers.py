@@ -38,6 +38,8 @@ class AskResult(BaseModel):
     question: str
     answer: str
     short_answer: str | None
+    short_answer_confidence: float | None = Field(
+        None, description="The headline ranker's probability that `short_answer` is right; shown only above the threshold set on dev.")
     answerable: bool
     citations: list[Citation]
     passages: list[Passage]

@@ -26,16 +26,17 @@ def folder_size(folder: Path) -> int:
 
 
 def bench_index(settings: Settings, builds: int, rounds: int) -> dict[str, float]:
-    """Build the index `builds` times and search BENCH_QUERIES `rounds` times each, warm."""
+    """Build the index (with its answer models) `builds` times and search BENCH_QUERIES `rounds` times each, warm."""
     from qa.embedding import load_embedder
     from qa.pipeline import Pipeline
     from qa.store import build_index
+    from qa.training import fit_answer_models
 
     embedder = load_embedder(settings.embedding_model, settings.cache_dir, settings.embedding_query_prefix)
     build_seconds = []
     for _ in range(builds):
         started = time.perf_counter()
-        build_index(settings, embedder)
+        build_index(settings, embedder, train=lambda index: fit_answer_models(settings, embedder, index))
         build_seconds.append(time.perf_counter() - started)
     pipeline = Pipeline.load(settings)
     for query in BENCH_QUERIES:  # warm-up

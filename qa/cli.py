@@ -65,14 +65,16 @@ def corpus_build() -> None:
 def index_build() -> None:
     """Chunk, tokenise and embed the parsed corpus into index/<name>/ (built aside, renamed into place)."""
     from qa.embedding import load_embedder
-    from qa.store import build_index
+    from qa.store import IndexStoreError, build_index
+    from qa.training import fit_answer_models
 
     settings = get_settings()
     try:
         with console.status(f"loading embedding model {settings.embedding_model}…"):
             embedder = load_embedder(settings.embedding_model, settings.cache_dir, settings.embedding_query_prefix)
-        manifest = build_index(settings, embedder, progress=True)
-    except CorpusError as exc:
+        manifest = build_index(settings, embedder, progress=True,
+                               train=lambda index: fit_answer_models(settings, embedder, index))
+    except (CorpusError, IndexStoreError) as exc:
         fail(str(exc))
     except (OSError, ValueError) as exc:  # a model name the hub cannot serve here, an unreadable folder
         fail(f"could not load embedding model '{settings.embedding_model}': {exc}")
@@ -82,6 +84,11 @@ def index_build() -> None:
         f"{manifest['embedding']['model']} ({manifest['embedding']['dims']} dims, {manifest['faiss']['kind']}), "
         f"built in {manifest['build_seconds']} s"
     )
+    models = manifest["models"]
+    console.print(f"answer models: trained on {models['training']['train']['questions']} questions; "
+                  f"dev headline precision {models['headline'].get('dev_headline_precision')}, "
+                  f"dev refusal recall {models['refusal']['dev_refusal_recall']} at "
+                  f"{models['refusal']['dev_false_refusals']} false refusals")
 
 
 @app.command("search")
@@ -189,7 +196,7 @@ README_START, README_END = "<!-- eval:start -->", "<!-- eval:end -->"
 def eval_command(
     ctx: typer.Context,
     dataset: Path = typer.Option(None, "--dataset", help="JSONL or CSV data set (default: eval/jinchuan-2020.jsonl)."),
-    split: str = typer.Option("test", "--split", help="dev, test or all."),
+    split: str = typer.Option("test", "--split", help="train, dev, test, test2 or all."),
     url: str = typer.Option(None, "--url", help="Score a running service (e.g. http://127.0.0.1:8000) instead of in process."),
     mode: str = typer.Option("auto", "--mode", help="Answer mode: auto, extractive or llm."),
     retriever: str = typer.Option("hybrid", "--retriever", help="hybrid, lexical, dense, words or bigrams."),
@@ -216,8 +223,8 @@ def eval_command(
 
     _check_choice("--mode", mode, AskMode)
     _check_choice("--retriever", retriever, RetrieverMode)
-    if split not in ("dev", "test", "all"):
-        fail("--split must be dev, test or all")
+    if split not in ("train", "dev", "test", "test2", "all"):
+        fail("--split must be train, dev, test, test2 or all")
     dataset = dataset or settings.eval_dataset
     try:
         records = load_dataset(dataset, split)

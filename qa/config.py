@@ -55,10 +55,13 @@ class Settings(BaseSettings):
     candidate_pool: int = Field(50, ge=5, le=1000, description="Nearest vectors taken from FAISS before fusion.")
 
     # --- answering ----------------------------------------------------------------------------
-    answer_min_confidence: float = Field(
-        0.35, ge=0, le=1,
-        description="Refuse when the best sentence, its neighbourhood and its path hold less than this share of the IDF weight of the question's known words (tuned on the dev split).",
-    )
+    # --- answer models (trained by `qa index build`) ---------------------------------------------
+    train_dataset: Path = Field(Path("eval/jinchuan-2020-train.jsonl"), description="Training split the headline ranker and the refusal model are fitted on.")
+    calibration_datasets: list[Path] = Field(
+        [Path("eval/jinchuan-2020.jsonl"), Path("eval/jinchuan-2020-dev-extra.jsonl")],
+        description="Data sets whose dev split sets the two thresholds (never their test split).")
+    headline_precision: float = Field(0.95, gt=0, le=1, description="Share of shown short answers that must be right on dev; sets the headline threshold.")
+    max_false_refusals: float = Field(0.03, ge=0, lt=1, description="Share of answerable dev questions the refusal threshold may refuse.")
 
     # --- evaluation ----------------------------------------------------------------------------
     eval_dataset: Path = Field(Path("eval/jinchuan-2020.jsonl"), description="Default data set for `qa eval`.")

@@ -40,15 +40,20 @@ class Pipeline:
     def load(cls, settings: Settings) -> Pipeline:
         """Load everything heavy once; raises IndexStoreError with a fix-it message on mismatch."""
         embedder = load_embedder(settings.embedding_model, settings.cache_dir, settings.embedding_query_prefix)
-        index = load_index(settings, embedder)
+        return cls.over(settings, embedder, load_index(settings, embedder))
+
+    @classmethod
+    def over(cls, settings: Settings, embedder: Embedder, index: LoadedIndex) -> Pipeline:
+        """The pipeline over an index already open (also one being built, to train its models)."""
         retriever = Retriever(index, embedder, settings)
         books = index.manifest["corpus"]
         extractive = ExtractiveAnswerer(
-            retriever.coverage, index.analyzer, index.words.idf(), index.records, settings.answer_min_confidence,
+            retriever.coverage, index.analyzer, index.words.idf(), index.records,
             covered_years={book["records_year"] for book in books},
             edition_years={book["edition_year"] for book in books},
             region_names={name for book in books for name in book["region_names"]},
             statistical_sources=[source for book in books for source in book["statistical_sources"]],
+            sentences_of=lambda chunk_id: index.sentences.get(chunk_id, []), models=index.models,
         )
         llm = None
         if settings.llm_base_url and settings.llm_model:
@@ -107,7 +112,7 @@ class Pipeline:
         read = self.retriever.reader.read(question)
         hits = self.retriever.search(read, top_k, filters)
         clock.lap("retrieve")
-        return read, hits, self.extractive.answer(read, hits)
+        return read, hits, self.extractive.answer(read, hits, self.retriever.dense_scores(read, hits))
 
     def _llm_plan(self, mode: AskMode) -> tuple[bool, str | None]:
         """Whether to ask the LLM, and the notice to give when it was asked for but is not there."""
@@ -120,7 +125,9 @@ class Pipeline:
     @staticmethod
     def _result(question: str, answer: str, short_answer: str | None, answerable: bool, citations: list,
                 draft: Draft, mode: str, clock: _Clock, notice: str | None = None) -> AskResult:
-        return AskResult(question=question, answer=answer, short_answer=short_answer, answerable=answerable,
+        return AskResult(question=question, answer=answer, short_answer=short_answer,
+                         short_answer_confidence=draft.short_answer_confidence if short_answer else None,
+                         answerable=answerable,
                          citations=citations, passages=draft.passages, mode=mode,  # type: ignore[arg-type]
                          timings_ms=clock.timings(), notice=notice)
 

@@ -16,25 +16,19 @@ from importlib import resources
 
 from opencc import OpenCC
 
+from qa.analysis import QuestionAnalysis, analyse
+from qa.genre import GENRE
 from qa.lexical import Analyzer
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
-# What kind of answer a question wants, from its interrogative words (checked in this order).
-_KINDS = (
-    ("date", re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|什么时间|哪个月")),
-    ("person", re.compile(r"谁|哪位|姓名")),
-    ("list", re.compile(r"哪些|哪几|有什么|包括什么|包括哪")),
-    ("number", re.compile(r"多少|几[个所家人项次年天条座户辆名位]?|多大|多高|多长|多远|多重|多久|比例|百分之|占比|增长率|增幅")),
-    ("yesno", re.compile(r"是否|吗[?？]?$|有没有|是不是|能不能|算不算|可不可以")),
-    ("place", re.compile(r"哪里|在哪|什么地方|哪个地方")),
-)
 MAX_SYNONYMS_PER_WORD = 3
 # A place's proper name ends in what it is (宁远堡镇, 广州路街道, 阿拉善右旗); jieba's ns tag alone
 # also marks common nouns (山峰, 城市), which a passage need not repeat.
 _PLACE_NAME = re.compile(r"^[\u4e00-\u9fff]{2,}(?:省|市|县|区|旗|州|镇|乡|村|街道|社区|路|国)$")
-_PEOPLE = re.compile(r"哪几位|哪些人|哪几个人|哪些领导")
 # A document number (文号) such as 金区政办发〔2019〕165号, whatever brackets the asker types.
-_DOCUMENT_NUMBER = re.compile(r"([\u4e00-\u9fff]{0,10})[〔\[［(（【]\s*((?:19|20)\d{2})\s*[〕\]］)）】]\s*(\d{1,5})\s*号")
+_OPENING = "".join(re.escape(opening) for opening, _ in GENRE.document_brackets)
+_CLOSING = "".join(re.escape(closing) for _, closing in GENRE.document_brackets)
+_DOCUMENT_NUMBER = re.compile(rf"([\u4e00-\u9fff]{{0,10}})[{_OPENING}]\s*((?:19|20)\d{{2}})\s*[{_CLOSING}]\s*(\d{{1,5}})\s*号")
 
 
 @dataclass(frozen=True)
@@ -67,7 +61,7 @@ class Question:
     colloquial: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)  # (word, the book's terms), curated
     expansions: tuple[str, ...] = field(default_factory=tuple)  # thesaurus synonyms (weighed less: 词林 mixes senses)
     years: tuple[int, ...] = field(default_factory=tuple)
-    kind: str = "other"  # date, person, number, list, yesno, place or other
+    analysis: QuestionAnalysis = field(default_factory=lambda: analyse(""))  # what is asked: type, attribute, scope, unit
     places: tuple[str, ...] = field(default_factory=tuple)  # place names the question names
     documents: tuple[DocumentNumber, ...] = field(default_factory=tuple)  # 文号 the question quotes
 
@@ -77,9 +71,14 @@ class Question:
         return tuple(int(y) for y in _YEAR.findall(re.sub(r"《[^》]*》", "", self.text)))
 
     @property
+    def kind(self) -> str:
+        """The answer type asked for (number, date, person, organisation, place, list, yesno, description)."""
+        return self.analysis.answer_type
+
+    @property
     def asks_for_people(self) -> bool:
         """Who holds a post, or which people: the yearbook's lists of office holders answer it."""
-        return self.kind == "person" or bool(_PEOPLE.search(self.text))
+        return self.analysis.asks_people
 
     @property
     def book_terms(self) -> tuple[str, ...]:
@@ -105,7 +104,9 @@ def relative_years(edition_year: int) -> dict[str, int]:
 class QuestionReader:
     """Turns raw questions into `Question`s; built once per loaded index."""
 
-    def __init__(self, analyzer: Analyzer, vocabulary: set[str], edition_year: int) -> None:
+    def __init__(self, analyzer: Analyzer, vocabulary: set[str], edition_year: int,
+                 region_names: frozenset[str] = frozenset()) -> None:
+        self._region_names = region_names
         self._analyzer = analyzer
         self._tagger = analyzer.tagger()
         self._vocabulary = vocabulary
@@ -113,6 +114,11 @@ class QuestionReader:
         self._to_simplified = OpenCC("t2s")
         self._colloquial = _load_colloquial_terms()
         self._thesaurus = _load_cilin_synonyms()
+
+    def _region_and_noun(self, word: str) -> bool:
+        """"金川区农村": the book's region before a common noun, not the name of a place within it."""
+        return any(word.startswith(name) and not _PLACE_NAME.search(word[len(name):]) and word != name
+                   for name in self._region_names)
 
     def read(self, raw: str) -> Question:
         text = unicodedata.normalize("NFKC", raw).strip()
@@ -131,9 +137,10 @@ class QuestionReader:
                         if len(s) >= 2 and s in self._vocabulary and s != word and set(s) & set(word)]
             expansions += synonyms[:MAX_SYNONYMS_PER_WORD]
         years = tuple(int(y) for y in _YEAR.findall(text))
-        kind = next((name for name, pattern in _KINDS if pattern.search(text)), "other")
-        places = tuple(dict.fromkeys(p.word for p in self._tagger.cut(text) if _PLACE_NAME.search(p.word)))
-        return Question(raw, text, colloquial, tuple(dict.fromkeys(expansions)), years, kind, places,
+        places = tuple(dict.fromkeys(p.word for p in self._tagger.cut(text)
+                                     if _PLACE_NAME.search(p.word) and not self._region_and_noun(p.word)))
+        return Question(raw, text, colloquial, tuple(dict.fromkeys(expansions)), years,
+                        analyse(text, self._region_names, places), places,
                         tuple(document_numbers(text)))
 
 

@@ -59,12 +59,14 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        self._position = {chunk.id: i for i, chunk in enumerate(index.chunks)}
         self._yearbooks = np.array([c.yearbook for c in index.chunks])
         self._categories = np.array([c.category for c in index.chunks])
         self.yearbooks: list[str] = sorted(set(self._yearbooks.tolist()))
         self.categories: list[str] = list(dict.fromkeys(self._categories.tolist()))  # in book order
         latest = max(index.manifest["corpus"], key=lambda entry: entry["edition_year"])
-        self.reader = QuestionReader(index.analyzer, index.words.vocabulary(), latest["edition_year"])
+        region_names = frozenset(name for book in index.manifest["corpus"] for name in book["region_names"])
+        self.reader = QuestionReader(index.analyzer, index.words.vocabulary(), latest["edition_year"], region_names)
         self.coverage = CoverageScorer(index.bigrams.idf())
         self._documents: dict[tuple[str, str], list[tuple[DocumentNumber, int]]] = {}
         for i, chunk in enumerate(index.chunks):
@@ -135,6 +137,14 @@ class Retriever:
         pool.sort(key=lambda i: (-score[i], i))
         return [Hit(self.index.chunks[i], score[i]) for i in pool[:k]]
 
+
+    def dense_scores(self, question: Question, hits: list[Hit]) -> dict[str, float]:
+        """Cosine similarity of the question to each hit's chunk vector: a feature of answer selection."""
+        if not hits:
+            return {}
+        vector = self.embedder.embed_query(question.search_text())
+        rows = np.stack([self.index.vectors.reconstruct(self._position[hit.chunk.id]) for hit in hits])
+        return {hit.chunk.id: float(similarity) for hit, similarity in zip(hits, rows @ vector)}
 
     def _lexical(self, field: BM25Field, tokenize: Callable[[str], list[str]], question: Question) -> np.ndarray:
         """BM25 of one field: the question with the book's terms, plus its synonyms at reduced weight."""

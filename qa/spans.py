@@ -10,45 +10,35 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-_UNIT_WORDS = (
-    "元/月·人 万亿元 亿元 万元 千元 元 万吨 吨 万千克 千克 公斤 万千瓦 千瓦 万亩 亩 公顷 平方千米 平方公里 万平方米 平方米 "
-    "亿立方米 万立方米 立方米 微克/立方米 千米 公里 毫米 米 万人次 人次 万人 人 户 个工作日 工作日 个 所 家 件 起 次 项 辆 套 座 "
-    "条 张 名 位 对 部 篇 场 批 册 台 株 头 只 期 天 小时 倍 % ‰ 岁 周岁 年 ℃ ° 度 分贝"
-).split()
-UNITS = "|".join(re.escape(u) for u in sorted(_UNIT_WORDS, key=len, reverse=True))  # longest unit first
+from qa.analysis import QuestionAnalysis
+from qa.genre import GENRE
+
+UNITS = "|".join(re.escape(u) for u in GENRE.units)  # longest unit first
 NUMBER = re.compile(rf"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(?:{UNITS})(?:/(?:{UNITS}|月))?")  # and rates: 元/立方米
 DATE = re.compile(
     r"\d{4}年\d{1,2}月\d{1,2}日(?:[—－-]\d{1,2}(?:月\d{1,2})?日)?|\d{4}年\d{1,2}月(?:[—－-]\d{1,2}月)?|"
     r"\d{1,2}月\d{1,2}日(?:[—－-]\d{1,2}(?:月\d{1,2})?日)?|\d{4}年第[一二三四]季度|\d{1,2}月份?|\d{4}年"
 )
-TITLES = "书记|副书记|区长|副区长|主任|副主任|局长|副局长|院长|副院长|检察长|主席|副主席|部长|理事长|校长|所长|会长|镇长|组长|主任委员"
+TITLES = "|".join(GENRE.titles)  # longest first: 副区长 before 区长
 PERSON = re.compile(rf"(?:{TITLES})[、，：:\s]*(?!{TITLES})([\u4e00-\u9fff]{{2,3}})(?=[（(，。、；\s]|$)")
 _TITLE_WORDS = set(TITLES.split("|")) | {"党组", "成员", "委员"}
-# "哪个社区", "哪家公司": the noun the question asks about, and an answer span ending in it
-_ENTITY_ASKED = re.compile(r"哪(?:个|家|所|一家|一个|些)?(社区|公司|企业|单位|部门|学校|医院|村|镇|街道|考点|景区|基地|项目|协会)")
 _ENTITY_STOP = set("在由于和与及的是为对从到、，。；：“”《》（）()【】0123456789年月日")
-# "多少次", "几位", "比例": the unit the question wants, when it names one
-_ASKED_UNIT = re.compile(r"(?:多少|几)(个工作日|工作日|人次|次|位|人|户|所|家|件|起|项|辆|套|座|条|张|名|部|对|天|个|亩|吨|元|岁|年)")
-_ASKED_SHARE = re.compile(r"比例|百分之|占比|率")
-_ASKED_MONEY = re.compile(r"多少钱|几块钱|金额|费用|资金|奖金|补贴|补助")
 MAX_ENTITY_CHARS = 24
-_MONTH_ASKED = re.compile(r"(\d{4})年(\d{1,2})月")
 
 
-def find_span(kind: str, question: str, quote: str, question_years: tuple[int, ...],
+def find_span(analysis: QuestionAnalysis, question: str, quote: str, question_years: tuple[int, ...],
               closeness: Callable[[int], float], names: list[tuple[int, str]]) -> str | None:
-    """The best span of `quote` for a question of `kind`.
+    """The best span of `quote` for the answer type the analysis asks for.
 
     `closeness(offset)` rates the words before an offset against the question; `names` are the
     person names (offset, name) a tagger found in the quote.
     """
+    kind = analysis.answer_type
     if kind == "number":
         spans = [(m.start(), m.group(0)) for m in NUMBER.finditer(quote)
                  if not re.fullmatch(r"\d{4}\s*年", m.group(0)) and quote[max(0, m.start() - 1) : m.start()] != "第"
                  and not re.match(r"一[^\d一二三四五六七八九十百千万两]", m.group(0))]  # 一项, 一次: wording, not a figure
-        unit = _ASKED_UNIT.search(question)
-        wanted = unit.group(1) if unit else ("%" if _ASKED_SHARE.search(question) else
-                                             "元" if _ASKED_MONEY.search(question) else None)
+        wanted = analysis.unit
         if wanted and any(_in_unit(text, wanted) for _, text in spans):
             spans = [(offset, text) for offset, text in spans if _in_unit(text, wanted)]
     elif kind == "date":
@@ -64,24 +54,22 @@ def find_span(kind: str, question: str, quote: str, question_years: tuple[int, .
         listed = [(offset, name) for offset, name in names if offset > 0 and quote[offset - 1] == "\n"]
         spans = [span for span in (titled + listed if titled else near_title or names) if span[1] not in question]
     else:
-        asked = _ENTITY_ASKED.search(question)
-        spans = _entity_spans(quote, asked.group(1)) if asked else []
+        spans = _entity_spans(quote, analysis.entity_noun) if analysis.entity_noun else []
     if not spans:
         return None
-    best = max(spans, key=lambda span: (_tenure_fit(quote, span, question) if kind == "person" else 0,
+    best = max(spans, key=lambda span: (_tenure_fit(quote, span, analysis.month) if kind == "person" else 0,
                                         round(closeness(span[0]), 3), len(span[1]), -span[0]))
-    return re.sub(r"\s+", "", best[1]) if kind != "other" else best[1]
+    return re.sub(r"\s+", "", best[1]) if kind in ("number", "date", "person") else best[1]
 
 
-def _tenure_fit(quote: str, span: tuple[int, str], question: str) -> int:
+def _tenure_fit(quote: str, span: tuple[int, str], month: str) -> int:
     """How well an office holder's note fits the time asked: lists print "赵静（2019年2月任）" and
     "张海军（任至2019年2月）". A question naming the month someone took office wants the one appointed
     then; otherwise the holder still in office."""
     offset, name = span
     note = re.match(r"[（(]([^）)]{0,24})[）)]", quote[offset + len(name) :])
     text = note.group(1) if note else ""
-    asked = _MONTH_ASKED.search(question)
-    if asked and re.search(rf"{asked.group(1)}年{asked.group(2)}月任(?!至)", text):
+    if month and re.search(rf"{month}任(?!至)", text):
         return 2
     return 0 if "任至" in text else 1
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -23,11 +24,13 @@ from qa.corpus import load_records, records_path
 from qa.embedding import Embedder
 from qa.lexical import Analyzer, BM25Field, extract_user_words
 from qa.manifest import file_sha256, load_manifest
+from qa.mentions import MENTION_SCHEMA, Sentence, read_sentences
+from qa.models import AnswerModels
 from qa.records import Chunk, Record, read_jsonl, to_jsonl
 from qa.tokens import ENCODING, count_tokens
 from qa.vector import build_vector_index, load_vector_index, save_vector_index
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the mention layer and the trained answer models
 _PACKAGES = ("qa", "faiss-cpu", "bm25s", "jieba", "sentence-transformers", "torch", "tiktoken", "numpy")
 
 
@@ -47,10 +50,14 @@ class LoadedIndex:
     words: BM25Field
     bigrams: BM25Field
     vectors: faiss.Index
+    sentences: dict[str, list[Sentence]]  # chunk id → its sentences with their typed mentions
+    models: AnswerModels | None  # None only inside a build, before training
 
 
-def build_index(settings: Settings, embedder: Embedder, progress: bool = False) -> dict:
-    """Chunk, tokenise, embed and store every parsed yearbook; return the new manifest."""
+def build_index(settings: Settings, embedder: Embedder, progress: bool = False,
+                train: Callable[[LoadedIndex], AnswerModels] | None = None) -> dict:
+    """Chunk, tokenise, embed, read mentions and store every parsed yearbook; `train` fits the
+    answer models on the index before it is swapped into place. Returns the new manifest."""
     started = time.perf_counter()
     corpus = load_manifest(settings.corpus_dir)
     records: list[Record] = []
@@ -76,6 +83,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False) 
     bigrams = BM25Field.build([analyzer.bigrams(text) for text in indexed])
     vectors = embedder.embed_documents(indexed, settings.embedding_batch_size, progress)
     vector_index = build_vector_index(vectors, settings.faiss_kind)
+    sentences = {chunk.id: read_sentences(chunk.text) for chunk in chunks}
 
     final = settings.index_path()
     with building_dir(final) as staging:
@@ -85,6 +93,9 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False) 
         words.save(staging / "bm25_words")
         bigrams.save(staging / "bm25_bigrams")
         save_vector_index(vector_index, staging / "vectors.faiss")
+        (staging / "mentions.jsonl").write_text("".join(
+            json.dumps({"chunk": chunk_id, "sentences": [s.to_json() for s in found]}, ensure_ascii=False) + "\n"
+            for chunk_id, found in sentences.items()), encoding="utf-8")
         manifest = {
             "schema_version": SCHEMA_VERSION,
             "name": settings.index_name,
@@ -95,10 +106,18 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False) 
             "embedding": {"model": embedder.name, "dims": embedder.dims, "fingerprint": embedder.fingerprint,
                           "query_prefix": embedder.query_prefix},
             "faiss": {"kind": settings.faiss_kind, "vectors": int(vector_index.ntotal)},
+            "mentions": {"schema": MENTION_SCHEMA,
+                         "count": sum(len(s.mentions) for found in sentences.values() for s in found)},
             "counts": {"records": len(records), "chunks": len(chunks), "user_words": len(user_words)},
             "packages": {name: _version(name) for name in _PACKAGES},
-            "build_seconds": round(time.perf_counter() - started, 2),
         }
+        if train is not None:
+            models = train(open_index(staging, manifest))
+            (staging / "models.json").write_text(json.dumps(models.to_json(), ensure_ascii=False, indent=1) + "\n",
+                                                 encoding="utf-8")
+            manifest["models"] = {"training": models.training, "headline": models.headline.figures,
+                                  "refusal": models.refusal.figures}
+        manifest["build_seconds"] = round(time.perf_counter() - started, 2)
         manifest["files"] = {
             str(path.relative_to(staging)): file_sha256(path)
             for path in sorted(staging.rglob("*")) if path.is_file()
@@ -147,13 +166,27 @@ def load_index(settings: Settings, embedder: Embedder) -> LoadedIndex:
             f"{folder} was built from a different corpus ({sorted(built)}) than corpus/manifest.json lists "
             f"({sorted(current)}); run `qa corpus build && qa index build`"
         )
+    if "models" not in manifest:
+        raise IndexStoreError(f"{folder} has no trained answer models; rebuild it with `qa index build`")
+    return open_index(folder, manifest)
+
+
+def open_index(folder: Path, manifest: dict) -> LoadedIndex:
+    """Read an index folder's files (checks are the caller's: `load_index`, or a build in progress)."""
     records = {r.id: r for r in read_jsonl(folder / "records.jsonl", Record)}
     chunks = read_jsonl(folder / "chunks.jsonl", Chunk)
     user_words = (folder / "userdict.txt").read_text(encoding="utf-8").split()
+    sentences = {}
+    with (folder / "mentions.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            sentences[row["chunk"]] = [Sentence.from_json(s) for s in row["sentences"]]
+    models_file = folder / "models.json"
+    models = AnswerModels.from_json(json.loads(models_file.read_text(encoding="utf-8"))) if models_file.is_file() else None
     return LoadedIndex(
         path=folder, manifest=manifest, records=records, chunks=chunks, analyzer=Analyzer(user_words),
         words=BM25Field.load(folder / "bm25_words"), bigrams=BM25Field.load(folder / "bm25_bigrams"),
-        vectors=load_vector_index(folder / "vectors.faiss"),
+        vectors=load_vector_index(folder / "vectors.faiss"), sentences=sentences, models=models,
     )
 
 

@@ -35,7 +35,10 @@ def index_settings(tmp_path_factory) -> Settings:
     from qa.corpus import build_corpus
 
     root = tmp_path_factory.mktemp("qa")
-    settings = Settings(corpus_dir=CORPUS_DIR, parsed_dir=root / "parsed", index_dir=root / "index")
+    settings = Settings(corpus_dir=CORPUS_DIR, parsed_dir=root / "parsed", index_dir=root / "index",
+                        train_dataset=ROOT / "eval" / "jinchuan-2020-train.jsonl",
+                        calibration_datasets=[ROOT / "eval" / "jinchuan-2020.jsonl",
+                                              ROOT / "eval" / "jinchuan-2020-dev-extra.jsonl"])
     build_corpus(settings.corpus_dir, settings.parsed_dir)
     return settings
 
@@ -49,9 +52,11 @@ def embedder(index_settings):
 
 @pytest.fixture(scope="session")
 def built_index(index_settings, embedder) -> dict:
+    """The real index, with its answer models fitted on the real training split (about a minute)."""
     from qa.store import build_index
+    from qa.training import fit_answer_models
 
-    return build_index(index_settings, embedder)
+    return build_index(index_settings, embedder, train=lambda index: fit_answer_models(index_settings, embedder, index))
 
 
 @pytest.fixture(scope="session")

@@ -135,14 +135,14 @@ def test_failed_rebuild_leaves_the_previous_index_intact(built_index, index_sett
 
     monkeypatch.setattr("qa.store.save_vector_index", explode)
     with pytest.raises(OSError):
-        build_index(settings, embedder)
+        build_index(settings, embedder, train=lambda index: pytest.fail("never reached"))
     assert read_manifest(settings.index_path()) == before
     assert sorted(p.name for p in settings.index_dir.iterdir()) == [settings.index_name]
 
 
-def test_rebuild_replaces_the_index_atomically(built_index, index_settings, embedder, tmp_path):
+def test_rebuild_replaces_the_index_atomically(built_index, pipeline, index_settings, embedder, tmp_path):
     settings = _copy_index(index_settings, tmp_path)
-    manifest = build_index(settings, embedder)
+    manifest = build_index(settings, embedder, train=lambda index: pipeline.index.models)  # fitting is tested elsewhere
     assert read_manifest(settings.index_path())["built_at"] == manifest["built_at"]
     assert sorted(p.name for p in settings.index_dir.iterdir()) == [settings.index_name]
     assert Pipeline.load(settings).retriever.search("金川区", k=1)

@@ -24,9 +24,11 @@ class EvalRecord(BaseModel):
     category: str
     type: QuestionType
     answerable: bool
-    split: Literal["dev", "test"]
+    split: Literal["train", "dev", "test", "test2"]
     asker: Literal["citizen", "staff"] | None = None
     paraphrase: bool | None = None
+    near_miss: Literal["", "detail", "year", "entity"] | None = None  # unanswerable: how close the book comes
+    provenance: str | None = None  # how the record was written and checked
 
     @field_validator("aliases", mode="before")
     @classmethod

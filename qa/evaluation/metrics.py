@@ -84,6 +84,16 @@ def score_answer(outcome: Outcome, answer: str, short_answer: str | None, answer
         outcome.supported = outcome.correct and any(contains_answer(q, gold, aliases) for q in quotes)
 
 
+def shows_headline(outcome: Outcome) -> bool:
+    """Whether the answer shows a bold short answer: answered, with a non-null `short_answer`."""
+    return outcome.predicted_answerable and outcome.short_answer is not None
+
+
+def headline_precision(outcomes: list[Outcome]) -> float | None:
+    """Of the short answers shown, the share that are right (one shown on an unanswerable question is wrong)."""
+    return _mean([float(o.answerable and o.short_correct) for o in outcomes if shows_headline(o)])
+
+
 def _mean(values: list[float]) -> float | None:
     return round(statistics.mean(values), 4) if values else None
 
@@ -104,6 +114,8 @@ def summarise(outcomes: list[Outcome]) -> dict:
     figures["mean_answer_chars"] = _mean([float(len(o.answer)) for o in answerable])
     figures["short_answer_em"] = _mean([float(o.short_correct) for o in factoid])
     figures["short_answer_em_all"] = _mean([float(o.short_correct) for o in answerable])
+    figures["headline_precision"] = headline_precision(outcomes)
+    figures["headlines_shown"] = sum(1 for o in outcomes if shows_headline(o))
     figures["citation_faithfulness"] = round(sum(o.faithful_quotes for o in outcomes) / quotes, 4) if quotes else None
     figures["citation_support"] = _mean([float(o.supported) for o in correct])
     figures["refusal_recall"] = _mean([float(not o.predicted_answerable) for o in unanswerable])
@@ -127,6 +139,7 @@ def breakdown(outcomes: list[Outcome], key: str) -> dict[str, dict]:
             "recall@5": _mean([float(o.rank is not None and o.rank <= 5) for o in answerable]),
             "answer_accuracy": _mean([float(o.correct) for o in answerable]),
             "short_answer_em": _mean([float(o.short_correct) for o in answerable]),
+            "headline_precision": headline_precision(members),
             "refusal_recall": _mean([float(not o.predicted_answerable) for o in unanswerable]),
         }
     return result

@@ -12,6 +12,7 @@ from qa.evaluation.metrics import percentile
 HEADLINE = [
     ("recall@5", "Recall@5"), ("mrr", "MRR"), ("answer_accuracy", "Answer accuracy"),
     ("mean_answer_chars", "Mean answer length (chars)"), ("short_answer_em", "Short-answer EM (factoid)"),
+    ("headline_precision", "Headline precision"), ("headlines_shown", "Headlines shown"),
     ("citation_faithfulness", "Citation faithfulness"), ("citation_support", "Citation support"),
     ("refusal_recall", "Refusal recall"), ("false_refusal_rate", "False refusals"),
     ("latency_ms_p50", "Latency p50 (ms)"), ("latency_ms_p95", "Latency p95 (ms)"),
@@ -60,11 +61,12 @@ def render_markdown(report: dict) -> str:
         "## Retrievers side by side", retriever_table(report),
     ]
     for key, title in (("by_type", "Per question type"), ("by_category", "Per category")):
-        rows = ["| group | questions | Recall@5 | accuracy | short EM | refusal recall |", "| --- | --- | --- | --- | --- | --- |"]
+        rows = ["| group | questions | Recall@5 | accuracy | short EM | headline precision | refusal recall |",
+                "| --- | --- | --- | --- | --- | --- | --- |"]
         for name, figures in report[key].items():
             rows.append(f"| {name} | {figures['questions']} | {_fmt(figures['recall@5'])} | "
                         f"{_fmt(figures['answer_accuracy'])} | {_fmt(figures['short_answer_em'])} | "
-                        f"{_fmt(figures['refusal_recall'])} |")
+                        f"{_fmt(figures.get('headline_precision'))} | {_fmt(figures['refusal_recall'])} |")
         parts += [f"## {title}", "\n".join(rows)]
     rows = ["| id | type | question | gold | answer | rank |", "| --- | --- | --- | --- | --- | --- |"]
     for miss in report["misses"]:
@@ -72,6 +74,11 @@ def render_markdown(report: dict) -> str:
                  str(miss["rank"] or "—")]
         rows.append("| " + " | ".join(c.replace("|", "｜").replace("\n", " ") for c in cells) + " |")
     parts += [f"## Misses ({len(report['misses'])})", "\n".join(rows)]
+    rows = ["| id | type | question | gold | shown |", "| --- | --- | --- | --- | --- |"]
+    for wrong in report.get("wrong_headlines", []):
+        cells = [wrong["id"], wrong["type"], wrong["question"], wrong["gold"] or "（不可回答）", wrong["short_answer"]]
+        rows.append("| " + " | ".join(c.replace("|", "｜").replace("\n", " ") for c in cells) + " |")
+    parts += [f"## Wrong headlines ({len(report.get('wrong_headlines', []))})", "\n".join(rows)]
     return "\n\n".join(parts) + "\n"
 
 
@@ -114,6 +121,10 @@ def render_html(report: dict) -> str:
         "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in
                          (m["id"], m["type"], m["question"], m["gold"] or "（不可回答）", m["answer"], m["rank"] or "—")) + "</tr>"
         for m in report["misses"])
+    wrong_rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in
+                         (w["id"], w["type"], w["question"], w["gold"] or "（不可回答）", w["short_answer"])) + "</tr>"
+        for w in report.get("wrong_headlines", []))
     charts = (_bars("Answer accuracy per type", {k: v["answer_accuracy"] for k, v in report["by_type"].items()
                                                  if v["answer_accuracy"] is not None})
               + _bars("Answer accuracy per category", {k: v["answer_accuracy"] for k, v in report["by_category"].items()
@@ -132,6 +143,8 @@ svg{{display:block;margin:1rem 0}}</style></head><body>
 <h2>Overall</h2><table>{overall_rows}</table>
 <h2>Retrievers side by side</h2><table><tr><th>retriever</th><th>R@1</th><th>R@3</th><th>R@5</th><th>R@10</th><th>MRR</th></tr>{retriever_rows}</table>
 <h2>Charts</h2>{charts}
+<h2>Wrong headlines ({len(report.get('wrong_headlines', []))})</h2>
+<table><tr><th>id</th><th>type</th><th>question</th><th>gold</th><th>shown</th></tr>{wrong_rows}</table>
 <h2>Misses ({len(report['misses'])})</h2>
 <table><tr><th>id</th><th>type</th><th>question</th><th>gold</th><th>answer</th><th>rank</th></tr>{miss_rows}</table>
 </body></html>

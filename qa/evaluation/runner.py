@@ -20,7 +20,7 @@ import numpy as np
 from qa.evaluation.dataset import EvalRecord
 from qa.retrieval import RetrieverMode
 from qa.evaluation.metrics import MRR_DEPTH, RECALL_DEPTHS, Outcome, breakdown, first_relevant_rank, \
-    reciprocal_rank, score_answer, summarise
+    reciprocal_rank, score_answer, shows_headline, summarise
 
 SEARCH_DEPTH = MRR_DEPTH
 RETRIEVER_MODES = get_args(RetrieverMode)
@@ -130,6 +130,10 @@ def run_evaluation(records: list[EvalRecord], target: Target, corpus_texts: list
          "rank": o.rank}
         for o in outcomes if (o.answerable and not o.correct) or (not o.answerable and o.predicted_answerable)
     ]
+    wrong_headlines = [
+        {"id": o.id, "type": o.type, "question": o.question, "gold": o.gold, "short_answer": o.short_answer}
+        for o in outcomes if shows_headline(o) and not (o.answerable and o.short_correct)
+    ]
     return {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "target": target.description,
@@ -139,6 +143,7 @@ def run_evaluation(records: list[EvalRecord], target: Target, corpus_texts: list
         "by_type": breakdown(outcomes, "type"),
         "by_category": breakdown(outcomes, "category"),
         "misses": misses,
+        "wrong_headlines": wrong_headlines,
         "latencies_ms": [round(o.latency_ms, 2) for o in outcomes],
     }
 

@@ -1,0 +1,180 @@
+"""The mention layer: what each sentence states, as typed values paired with what they measure.
+
+Picking "a span of the right shape" from the best sentence fails whenever a sentence holds several
+values: "羊存栏15.7万只，同比增长7.53%" has a count and a growth rate, and only the words before each
+value say which is which. So every sentence of every chunk is read once, at index build, into
+mentions: a number with its unit and the attribute phrase it measures (a growth figure also keeps
+the quantity it is the growth of), a date with the event it dates, a person with the office held,
+an organisation or place. Answer selection ranks (sentence, mention) pairs; it never re-reads text.
+The layer is stored beside the index (`mentions.jsonl`) and versioned in its manifest.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+from qa.chunking import split_sentences
+from qa.genre import GENRE
+from qa.spans import DATE, PERSON, TITLES, UNITS
+
+MENTION_SCHEMA = 1
+MentionKind = Literal["number", "date", "person", "organisation", "place", "name"]
+# A figure as printed, with its approximations: "2200多头", "5400余件", "50%以上", "0.15元/立方米".
+NUMBER = re.compile(rf"(?:\d+(?:\.\d+)?(?:\s*[—－~～至-]\s*\d+(?:\.\d+)?)?|[一二三四五六七八九十百千万两]+)\s*(?:多|余)?\s*"
+                    rf"(?:{UNITS})(?:/(?:{UNITS}|月))?(?:以上|以下|左右|之多)?")
+# A date as printed, with the part of the month or year and a deadline: "2018年12月下旬", "2020年底前".
+DATE_SPAN = re.compile(rf"(?:{DATE.pattern})(?:上旬|中旬|下旬|底|初|末)?(?:前|以前|之前)?")
+# A quoted coined name with the noun that completes it: "“双培”工程", "“六步议事”程序".
+_NAME_NOUNS = "工程|行动|活动|机制|模式|体系|制度|平台|品牌|工作法|程序|理念|方针|样板|经验|计划|项目|工作室|驿站|服务"
+# A quoted name: a document, law or book (《…》) or a coined term, title or slogan (“…”).
+_QUOTED = re.compile(rf"《[^《》\n]{{2,40}}》|“[^“”\n]{{2,20}}”(?:[\u4e00-\u9fff]{{0,3}}?(?:{_NAME_NOUNS}))?")
+MAX_ATTRIBUTE_CHARS = 16
+_BOUNDARY = re.compile(r"[，。；：、,;:（）()“”《》\n]")
+_CHANGE = re.compile(r"(?:同比|比上年|较上年|比去年|环比)?(?:增长|下降|增加|减少|提高|降低|上升|上涨|回落|增幅|降幅|分别增长)(?:了)?$")
+_LEADING_VERBS = re.compile(r"^(?:其中|全年|共|累计|实现|完成|达到|全区|当年)+")
+_NAME_LINE = re.compile(r"^([\u4e00-\u9fff·]{2,4})(?:[（(][^）)]{0,24}[）)])?$")
+_ORG_OR_PLACE = re.compile(
+    rf"[\u4e00-\u9fff]{{2,14}}?(?:{'|'.join(GENRE.organisation_suffixes)}|{'|'.join(GENRE.place_suffixes)})")
+_NOT_A_NAME_START = set("年月日在共实会同意的和及与对为是将由从向以于把被暨等了全该本各")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One typed value in a sentence. Offsets are in the chunk's text."""
+
+    kind: MentionKind
+    text: str
+    start: int
+    end: int
+    unit: str = ""  # numbers: 万只, %, 元/立方米
+    attribute: str = ""  # what it measures (numbers), the office (people), the event (dates)
+    subject: str = ""  # for a change figure, the quantity it is the change of ("羊存栏" for 7.53%)
+    change: bool = False  # a growth or decline figure, not a level
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a chunk (offsets in the chunk's text) with its mentions."""
+
+    start: int
+    end: int
+    mentions: tuple[Mention, ...]
+
+    def to_json(self) -> dict:
+        return {"start": self.start, "end": self.end, "mentions": [asdict(m) for m in self.mentions]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Sentence:
+        return cls(data["start"], data["end"], tuple(Mention(**m) for m in data["mentions"]))
+
+
+def unit_of(value: str) -> str:
+    """The unit a number is counted in ("15.7万只" → "万只", "50%以上" → "%", "0.15元/立方米" → "元/立方米")."""
+    match = re.match(r"^(?:\d+(?:\.\d+)?(?:[—－~～至-]\d+(?:\.\d+)?)?|[一二三四五六七八九十百千万两]+)\s*(?:多|余)?", value)
+    return re.sub(r"(?:以上|以下|左右|之多)$", "", value[match.end():].strip()) if match else ""
+
+
+def _attribute_before(text: str, start: int, floor: int) -> str:
+    """The words between the previous boundary (or value) and a value: what the value measures."""
+    head = text[max(floor, start - MAX_ATTRIBUTE_CHARS) : start]
+    cut = max((m.end() for m in _BOUNDARY.finditer(head)), default=0)
+    words = head[cut:].strip()
+    return _LEADING_VERBS.sub("", words) or words
+
+
+def _numbers(text: str, start: int, end: int) -> list[Mention]:
+    found: list[Mention] = []
+    floor = start
+    previous_level = ""
+    for match in NUMBER.finditer(text, start, end):
+        value = match.group(0)
+        if re.fullmatch(r"\d{4}\s*年", value) or text[max(0, match.start() - 1) : match.start()] == "第" \
+                or re.match(r"一[^\d一二三四五六七八九十百千万两.]", value):
+            continue  # a year, an ordinal, or 一项/一次: wording, not a figure
+        attribute = _attribute_before(text, match.start(), floor)
+        change = bool(_CHANGE.search(attribute))
+        subject = previous_level if change else ""
+        if not change:
+            previous_level = attribute or previous_level
+        found.append(Mention("number", re.sub(r"\s+", "", value), match.start(), match.end(),
+                             unit_of(re.sub(r"\s+", "", value)), attribute, subject, change))
+        floor = match.end()
+    return found
+
+
+def _dates(text: str, start: int, end: int) -> list[Mention]:
+    sentence = text[start:end]
+    return [Mention("date", re.sub(r"\s+", "", m.group(0)), m.start(), m.end(),
+                    attribute=(sentence[: m.start() - start] + sentence[m.end() - start :]).strip()[:40])
+            for m in DATE_SPAN.finditer(text, start, end)]
+
+
+def _people(text: str, start: int, end: int, office_line: str) -> list[Mention]:
+    """Names after a title ("区长周益民"), and each name line under an office line of a leaders' list."""
+    found: list[Mention] = []
+    for match in PERSON.finditer(text, start, end):
+        name = match.group(1)
+        if any(word in name for word in GENRE.title_parts):
+            continue
+        office = _attribute_before(text, match.start(1), start)
+        found.append(Mention("person", name, match.start(1), match.end(1), attribute=office))
+    line = text[start:end].strip()
+    if office_line and (named := _NAME_LINE.match(line)) and not re.search(TITLES, line):
+        at = text.index(named.group(1), start)
+        found.append(Mention("person", named.group(1), at, at + len(named.group(1)), attribute=office_line))
+    for names in _name_runs(text, start, end) if office_line else ():
+        found.extend(Mention("person", name, at, at + len(name), attribute=office_line) for at, name in names
+                     if not any(m.start == at for m in found))
+    return found
+
+
+def _name_runs(text: str, start: int, end: int) -> list[list[tuple[int, str]]]:
+    """Lines of several names kept apart by ideographic spaces ("李发财\u3000张生学"), as (offset, name)."""
+    runs = []
+    for line in re.finditer(r"[^\n]+", text[start:end]):
+        parts = [p for p in line.group(0).split("\u3000") if p.strip()]
+        if len(parts) >= 2 and all(re.fullmatch(r"\s*[\u4e00-\u9fff·]{2,4}\s*", p) for p in parts):
+            runs.append([(start + line.start() + m.start(), m.group(0))
+                         for m in re.finditer(r"[\u4e00-\u9fff·]{2,4}", line.group(0))])
+    return runs
+
+
+def _quoted(text: str, start: int, end: int) -> list[Mention]:
+    return [Mention("name", m.group(0), m.start(), m.end(), attribute=_attribute_before(text, m.start(), start))
+            for m in _QUOTED.finditer(text, start, end)]
+
+
+def _organisations_and_places(text: str, start: int, end: int) -> list[Mention]:
+    found: list[Mention] = []
+    for match in _ORG_OR_PLACE.finditer(text, start, end):
+        name = match.group(0)
+        while name and name[0] in _NOT_A_NAME_START:
+            name = name[1:]
+        if len(name) < 3:
+            continue
+        at = match.end() - len(name)
+        kind: MentionKind = "place" if name.endswith(GENRE.place_suffixes) else "organisation"
+        found.append(Mention(kind, name, at, match.end(), attribute=text[start:end].strip()[:40]))
+    return found
+
+
+def read_sentences(text: str) -> list[Sentence]:
+    """Every sentence of a chunk with its mentions. A title line of a leaders' list ("区长") gives its
+    office to the name lines under it."""
+    sentences: list[Sentence] = []
+    office_line = ""
+    for start, end in split_sentences(text):
+        line = text[start:end].strip()
+        if not line:
+            continue
+        mentions = [*_numbers(text, start, end), *_dates(text, start, end),
+                    *_people(text, start, end, office_line), *_organisations_and_places(text, start, end),
+                    *_quoted(text, start, end)]
+        sentences.append(Sentence(start, end, tuple(sorted(mentions, key=lambda m: (m.start, m.kind)))))
+        if re.search(rf"(?:{TITLES}|常委|委员|成员)$", line) and len(line) <= 20:
+            office_line = line
+        elif not _NAME_LINE.match(line) and not _name_runs(text, start, end):
+            office_line = ""
+    return sentences

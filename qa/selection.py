@@ -1,0 +1,162 @@
+"""Answer selection as a ranking: which (sentence, mention) pair answers the question, and how sure.
+
+Candidates are the typed mentions of the answer type asked, in the sentences the answerer found.
+Each pair is described by named features: does the mention's attribute phrase match what is asked
+(and what words does it add that the question lacks: 农机化作业总面积 is not 总面积), is it a level
+or a growth figure, in the unit asked, for the scope asked (the district, or a named town), in the
+year asked, from a statistical section, and how well its sentence and passage were retrieved. A
+logistic model fitted on the training split (`qa.training`) turns them into a probability; the
+headline (`short_answer`) is shown only when that probability clears the threshold set on dev.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from qa.coverage import CoverageScorer
+from qa.lexical import Analyzer
+from qa.mentions import Mention, Sentence
+from qa.models import LogisticModel
+from qa.query import Question
+from qa.retrieval import Hit
+
+# A sentence about a town, village or community rather than the whole district.
+_SUB_SCOPE_WORDS = re.compile(r"全镇|该镇|全乡|该乡|全村|该村|本村|全街道|该街道|社区")
+_DISTRICT_WORDS = re.compile(r"全区|我区|金川区|辖区")
+_TENURE_ENDED = re.compile(r"^[（(][^）)]{0,24}任至")
+_KINDS_ASKED = {"number": ("number",), "date": ("date",), "person": ("person",),
+                "organisation": ("organisation", "place"), "place": ("place", "organisation"),
+                "name": ("name", "organisation", "place")}
+MAX_SENTENCES = 12  # candidate sentences whose mentions are ranked
+LEAD_CHARS = 16
+
+FEATURES = (
+    "rank_inverse", "sentence_score_ratio", "best_sentence", "sentence_own", "sentence_coverage",
+    "attribute_match", "attribute_extra", "lead_match", "unit_match", "unit_mismatch", "change_agrees",
+    "change_unasked", "year_in_sentence", "scope_match", "scope_mismatch", "district_sentence", "statistical",
+    "span_rule", "first_of_kind", "kind_count_inverse", "dense", "date_precise", "tenure_ended", "chronicle",
+    # what the evidence covers of the question as a whole: a right-looking value in evidence that does
+    # not answer the question (another year, a place the book never names) must not be shown
+    "evidence_confidence", "evidence_gap", "evidence_unknown_words",
+)
+
+
+@dataclass
+class Candidate:
+    """A sentence of a retrieved passage, scored against the question."""
+
+    hit: Hit
+    rank: int
+    start: int  # offsets in the chunk's text
+    end: int
+    text: str
+    coverage: float  # share of the question's term weight in the sentence and its passage's path
+    score: float
+    own: float  # ...in the sentence alone
+
+
+@dataclass
+class Choice:
+    """A (sentence, mention) pair with its features and the model's probability that it answers."""
+
+    sentence: Candidate
+    mention: Mention
+    features: dict[str, float]
+    probability: float = 0.0
+
+
+class HeadlineRanker:
+    """Builds the candidate pairs and their features; applies the learned model when it has one."""
+
+    def __init__(self, scorer: CoverageScorer, sentences_of: Callable[[str], list[Sentence]],
+                 statistical_sources: list[str], span_rule: Callable[[Question, Hit, str], str | None]) -> None:
+        self._scorer = scorer
+        self._sentences_of = sentences_of
+        self._statistical_sources = statistical_sources
+        self._span_rule = span_rule
+
+    def choices(self, question: Question, sentences: list[Candidate], dense: dict[str, float],
+                evidence: dict[str, float], model: LogisticModel | None) -> list[Choice]:
+        """Every candidate pair, most probable first (in the answerer's sentence order when no model).
+        `evidence` holds the question-level features (evidence_*) every pair shares."""
+        kinds = _KINDS_ASKED.get(question.kind)
+        if not kinds or not sentences:
+            return []
+        terms = self._scorer.question_terms(question.terms_text(), question.expansions)
+        attribute_terms = self._scorer.question_terms(" ".join([question.analysis.attribute, *question.book_terms]))
+        question_bigrams = set(Analyzer.bigrams(question.terms_text()))
+        top_score = max(s.score for s in sentences) or 1.0
+        found: list[Choice] = []
+        for position, sentence in enumerate(sentences[:MAX_SENTENCES]):
+            mentions = self._mentions_in(sentence, kinds)
+            if question.kind == "date" and sentence.hit.chunk.kind == "chronicle" and len(sentence.hit.chunk.path) >= 3:
+                path = sentence.hit.chunk.path  # 大事记: month and day come from the headings
+                mentions = [Mention("date", f"{path[1]}{path[2]}", sentence.start, sentence.start), *mentions]
+            if question.analysis.entity_noun:
+                mentions = [m for m in mentions if m.text.endswith(question.analysis.entity_noun)]
+            mentions = [m for m in mentions if m.text not in question.text]
+            if not mentions:
+                continue
+            quote = sentence.text
+            rule_pick = self._span_rule(question, sentence.hit, quote)
+            for order, mention in enumerate(mentions):
+                values = self._features(question, sentence, mention, position, order, len(mentions), terms,
+                                        attribute_terms, question_bigrams, top_score, dense, rule_pick)
+                found.append(Choice(sentence, mention, values | evidence))
+        if model is not None:
+            for choice in found:
+                choice.probability = model.probability(choice.features)
+            found.sort(key=lambda c: -c.probability)
+        return found
+
+    def _mentions_in(self, sentence: Candidate, kinds: tuple[str, ...]) -> list[Mention]:
+        return [m for stored in self._sentences_of(sentence.hit.chunk.id) for m in stored.mentions
+                if m.kind in kinds and sentence.start <= m.start and m.end <= sentence.end]
+
+    def _features(self, question: Question, sentence: Candidate, mention: Mention, position: int, order: int,
+                  count: int, terms: dict[str, float], attribute_terms: dict[str, float], question_bigrams: set[str],
+                  top_score: float, dense: dict[str, float], rule_pick: str | None) -> dict[str, float]:
+        analysis = question.analysis
+        chunk = sentence.hit.chunk
+        text = chunk.text
+        described = f"{mention.subject}{mention.attribute}"
+        described_bigrams = Analyzer.bigrams(mention.attribute)
+        extra = [b for b in described_bigrams if b not in question_bigrams]
+        lead = text[max(0, mention.start - LEAD_CHARS) : mention.start]
+        path_text = " ".join(chunk.path)
+        sub_scope_sentence = bool(_SUB_SCOPE_WORDS.search(sentence.text)) or chunk.path[0] == "乡镇街道"
+        unit = mention.unit
+        after = text[mention.end : mention.end + 26]
+        return {
+            "rank_inverse": 1.0 / (sentence.rank + 1),
+            "sentence_score_ratio": sentence.score / top_score,
+            "best_sentence": float(position == 0),
+            "sentence_own": sentence.own,
+            "sentence_coverage": sentence.coverage,
+            "attribute_match": self._scorer.coverage(attribute_terms, described) if attribute_terms else 0.0,
+            "attribute_extra": len(extra) / len(described_bigrams) if described_bigrams else 0.0,
+            "lead_match": self._scorer.coverage(terms, lead),
+            "unit_match": float(bool(analysis.unit) and bool(unit) and unit.split("/")[0].endswith(analysis.unit)),
+            "unit_mismatch": float(bool(analysis.unit) and bool(unit) and not unit.split("/")[0].endswith(analysis.unit)),
+            "change_agrees": float(analysis.asks_change == mention.change),
+            "change_unasked": float(mention.change and not analysis.asks_change),
+            "year_in_sentence": float(any(f"{year}年" in sentence.text for year in question.years)),
+            "scope_match": float(bool(analysis.scope) and (analysis.scope in sentence.text or analysis.scope in path_text)),
+            "scope_mismatch": float(not analysis.scope and sub_scope_sentence),
+            "district_sentence": float(bool(_DISTRICT_WORDS.search(sentence.text))),
+            "statistical": float(any(source in path_text for source in self._statistical_sources)),
+            "span_rule": float(rule_pick is not None and _core(rule_pick) == _core(mention.text)),
+            "first_of_kind": float(order == 0),
+            "kind_count_inverse": 1.0 / count,
+            "dense": dense.get(chunk.id, 0.0),
+            "date_precise": float(mention.kind == "date" and bool(re.search(r"\d{1,2}月\d{1,2}日", mention.text))),
+            "tenure_ended": float(mention.kind == "person" and bool(_TENURE_ENDED.match(after))),
+            "chronicle": float(chunk.kind == "chronicle"),
+        }
+
+
+def _core(value: str) -> str:
+    """A value without spacing or approximation words, to compare picks made by different rules."""
+    return re.sub(r"\s+|多|余|以上|以下|左右|之多", "", value)

@@ -1,0 +1,144 @@
+"""Fitting the answer models: the headline ranker and the refusal model, on the training split.
+
+Runs inside `qa index build`, on the index about to be swapped into place, so an index always
+carries models fitted on its own features. Each training question is retrieved and examined
+exactly as `/api/ask` would; every (sentence, mention) pair is labelled by whether it is the gold
+answer, every question by whether the book answers it. Logistic regressions (scikit-learn) are
+fitted on those; then the thresholds are set on the dev split: the headline's for the configured
+precision of shown short answers, the refusal's for the configured share of false refusals. The
+manifest records the data's sha256, the counts and what was measured.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from qa.config import Settings
+from qa.embedding import Embedder
+from qa.evaluation.dataset import EvalRecord, load_dataset
+from qa.manifest import file_sha256
+from qa.models import AnswerModels, LogisticModel
+from qa.refusal import REFUSAL_FEATURES
+from qa.selection import FEATURES
+from qa.store import IndexStoreError, LoadedIndex
+from qa.textrepair import normalise_for_match
+
+TOP_K = 5
+MIN_SHOWN = 10  # a headline threshold must leave at least this many dev headlines to measure precision on
+
+
+@dataclasses.dataclass
+class _Examined:
+    record: EvalRecord
+    exam: object  # qa.answering.Examination
+
+
+def fit_answer_models(settings: Settings, embedder: Embedder, index: LoadedIndex) -> AnswerModels:
+    """Fit both models on the training split and set their thresholds on dev."""
+    from sklearn.linear_model import LogisticRegression
+
+    from qa.pipeline import Pipeline
+
+    pipeline = Pipeline.over(settings, embedder, index)
+    books = {book["yearbook"] for book in index.manifest["corpus"]}
+    if not settings.train_dataset.is_file():
+        raise IndexStoreError(f"no training split at {settings.train_dataset} (QA_TRAIN_DATASET): the answer models need one")
+    train = [r for r in load_dataset(settings.train_dataset) if r.split == "train" and r.yearbook in books]
+    dev = [r for path in settings.calibration_datasets if path.is_file()
+           for r in load_dataset(path, "dev") if r.yearbook in books]
+    if not train or not dev:
+        raise IndexStoreError(f"no training ({len(train)}) or dev ({len(dev)}) questions for yearbooks {sorted(books)}")
+    examined_train = [_examine(pipeline, r) for r in train]
+    examined_dev = [_examine(pipeline, r) for r in dev]
+
+    rows, labels = [], []
+    for item in examined_train:  # an unanswerable question's pairs are all wrong: the ranker learns that too
+        for choice in item.exam.choices:
+            rows.append([choice.features[name] for name in FEATURES])
+            labels.append(item.record.answerable and _is_gold(choice.mention.text, item.record))
+    ranker = LogisticRegression(C=1.0, max_iter=2000).fit(np.array(rows), np.array(labels))
+    headline = LogisticModel(FEATURES, tuple(float(w) for w in ranker.coef_[0]), float(ranker.intercept_[0]), 1.0)
+    for item in [*examined_train, *examined_dev]:
+        _apply_headline(item, headline)
+
+    with_signals = [item for item in examined_train if item.exam.signals is not None and not item.exam.signals.certain]
+    refusal_rows = [[item.exam.signals.features()[name] for name in REFUSAL_FEATURES] for item in with_signals]
+    refusal_labels = [item.record.answerable for item in with_signals]
+    refuser = LogisticRegression(C=1.0, max_iter=2000).fit(np.array(refusal_rows), np.array(refusal_labels))
+    refusal = LogisticModel(REFUSAL_FEATURES, tuple(float(w) for w in refuser.coef_[0]), float(refuser.intercept_[0]), 0.0)
+
+    refusal_threshold, refusal_figures = _refusal_threshold(refusal, examined_dev, settings.max_false_refusals)
+    refusal = dataclasses.replace(refusal, threshold=refusal_threshold, figures=refusal_figures | {
+        "train_questions": len(with_signals), "train_answerable": int(sum(refusal_labels))})
+    headline_threshold, headline_figures = _headline_threshold(headline, refusal, examined_dev, settings.headline_precision)
+    headline = dataclasses.replace(headline, threshold=headline_threshold, figures=headline_figures | {
+        "train_pairs": len(rows), "train_positive_pairs": int(sum(labels))})
+    training = {
+        "train": {"file": str(settings.train_dataset), "sha256": file_sha256(settings.train_dataset), "questions": len(train)},
+        "dev": [{"file": str(path), "sha256": file_sha256(path)} for path in settings.calibration_datasets if path.is_file()],
+        "dev_questions": len(dev),
+    }
+    return AnswerModels(headline, refusal, training)
+
+
+def _examine(pipeline, record: EvalRecord) -> _Examined:
+    question = pipeline.retriever.reader.read(record.question)
+    hits = pipeline.retriever.search(question, TOP_K)
+    exam = pipeline.extractive.examine(question, hits, pipeline.retriever.dense_scores(question, hits), None)
+    return _Examined(record, exam)
+
+
+def _is_gold(value: str, record: EvalRecord) -> bool:
+    golds = {normalise_for_match(a) for a in [record.answer, *record.aliases] if a}
+    return normalise_for_match(value) in golds
+
+
+def _apply_headline(item: _Examined, model: LogisticModel) -> None:
+    """Score and sort the pairs with the fitted ranker, and pass its best probability to the refusal signals."""
+    exam = item.exam
+    for choice in exam.choices:
+        choice.probability = model.probability(choice.features)
+    exam.choices.sort(key=lambda c: -c.probability)
+    if exam.signals is not None:
+        exam.signals = dataclasses.replace(
+            exam.signals, headline_probability=exam.choices[0].probability if exam.choices else 0.0)
+
+
+def _answer_probability(refusal: LogisticModel, item: _Examined) -> float:
+    """The refusal model's probability that the book answers; 0 where a refusal is certain."""
+    signals = item.exam.signals
+    return refusal.probability(signals.features()) if signals is not None and not signals.certain else 0.0
+
+
+def _refusal_threshold(refusal: LogisticModel, dev: list[_Examined], max_false: float) -> tuple[float, dict]:
+    """The highest threshold that refuses at most `max_false` of the answerable dev questions."""
+    answerable = sorted(_answer_probability(refusal, item) for item in dev if item.record.answerable)
+    unanswerable = [_answer_probability(refusal, item) for item in dev if not item.record.answerable]
+    allowed = int(max_false * len(answerable))  # this many may fall below the threshold
+    threshold = answerable[allowed] if answerable else 0.5
+    false_refusals = sum(p < threshold for p in answerable) / len(answerable) if answerable else 0.0
+    recall = sum(p < threshold for p in unanswerable) / len(unanswerable) if unanswerable else 0.0
+    return threshold, {"dev_false_refusals": round(false_refusals, 4), "dev_refusal_recall": round(recall, 4),
+                       "dev_answerable": len(answerable), "dev_unanswerable": len(unanswerable)}
+
+
+def _headline_threshold(headline: LogisticModel, refusal: LogisticModel, dev: list[_Examined],
+                        precision: float) -> tuple[float, dict]:
+    """The lowest threshold at which the dev headlines shown (answered, best pair above it) are right
+    at least `precision` of the time; a wrong headline on an unanswerable question counts as wrong."""
+    shown = []
+    for item in dev:
+        if item.exam.choices and _answer_probability(refusal, item) >= refusal.threshold:
+            best = item.exam.choices[0]
+            shown.append((best.probability, item.record.answerable and _is_gold(best.mention.text, item.record)))
+    shown.sort(key=lambda pair: -pair[0])
+    threshold, kept, right = 1.0, 0, 0
+    for n, (probability, correct) in enumerate(shown, start=1):
+        right += correct
+        if n >= MIN_SHOWN and right / n >= precision:
+            threshold, kept = probability, n
+    correct_shown = sum(c for p, c in shown if p >= threshold)
+    return threshold, {"dev_headlines_shown": kept, "dev_headline_precision": round(correct_shown / kept, 4) if kept else None,
+                       "dev_factoid_candidates": len(shown)}

@@ -1,0 +1,60 @@
+"""The mention layer (fast tier): each value paired with what it measures, as the book prints it."""
+
+from __future__ import annotations
+
+from qa.mentions import Sentence, read_sentences, unit_of
+
+
+def _mentions(text: str) -> list:
+    return [m for sentence in read_sentences(text) for m in sentence.mentions]
+
+
+def test_a_level_and_its_growth_are_told_apart():
+    sheep, growth = [m for m in _mentions("羊存栏15.7万只，同比增长7.53%。") if m.kind == "number"]
+    assert (sheep.text, sheep.unit, sheep.attribute, sheep.change) == ("15.7万只", "万只", "羊存栏", False)
+    assert (growth.text, growth.unit, growth.change, growth.subject) == ("7.53%", "%", True, "羊存栏")
+
+
+def test_the_attribute_keeps_the_words_that_qualify_it():
+    [area] = [m for m in _mentions("全区完成农机化作业总面积76.44万亩。") if m.kind == "number"]
+    assert area.attribute.endswith("农机化作业总面积")
+
+
+def test_approximations_ranges_and_rates_are_part_of_the_figure():
+    texts = [m.text for m in _mentions("进良种奶牛2200多头，办理5400余件，减少30%以上，植树3—5株，水价0.15元/立方米。")
+             if m.kind == "number"]
+    assert texts == ["2200多头", "5400余件", "30%以上", "3—5株", "0.15元/立方米"]
+    assert unit_of("30%以上") == "%" and unit_of("0.15元/立方米") == "元/立方米"
+
+
+def test_years_ordinals_and_wording_are_not_figures():
+    assert [m.text for m in _mentions("2019年第4批，开展一次检查，共3次。") if m.kind == "number"] == ["3次"]
+
+
+def test_dates_keep_the_part_of_the_month_and_the_deadline():
+    assert [m.text for m in _mentions("2018年12月下旬开始，2020年底前完成。") if m.kind == "date"] == \
+        ["2018年12月下旬", "2020年底前"]
+
+
+def test_office_holders_in_a_leaders_list_carry_their_office():
+    people = [m for m in _mentions("区长\n周益民\n副区长\n李发财\u3000张生学\n") if m.kind == "person"]
+    assert [(m.text, m.attribute) for m in people] == [("周益民", "区长"), ("李发财", "副区长"), ("张生学", "副区长")]
+
+
+def test_a_name_after_its_title_in_running_text():
+    [person] = [m for m in _mentions("出席会议的有区政协主席叶先春。") if m.kind == "person"]
+    assert person.text == "叶先春" and "主席" in person.attribute
+
+
+def test_quoted_names_places_and_organisations():
+    found = {(m.kind, m.text) for m in _mentions("宁远堡镇实施“双培”工程，贯彻《中华人民共和国统计法》，金川区人民检察院参加。")}
+    assert {("place", "宁远堡镇"), ("name", "“双培”工程"), ("name", "《中华人民共和国统计法》")} <= found
+    assert any(kind == "organisation" and text.endswith("人民检察院") for kind, text in found)
+
+
+def test_offsets_point_into_the_text_and_survive_json():
+    text = "第一句没有数字。\n羊存栏15.7万只，同比增长7.53%。"
+    for sentence in read_sentences(text):
+        assert Sentence.from_json(sentence.to_json()) == sentence
+        for mention in sentence.mentions:
+            assert text[mention.start : mention.end].replace(" ", "") == mention.text or mention.kind == "date"
