@@ -137,7 +137,6 @@ class Retriever:
         pool.sort(key=lambda i: (-score[i], i))
         return [Hit(self.index.chunks[i], score[i]) for i in pool[:k]]
 
-
     def dense_scores(self, question: Question, hits: list[Hit]) -> dict[str, float]:
         """Cosine similarity of the question to each hit's chunk vector: a feature of answer selection."""
         if not hits:
