@@ -15,11 +15,13 @@ import dataclasses
 
 import numpy as np
 
+from qa.answering import Examination
 from qa.config import Settings
 from qa.embedding import Embedder
 from qa.evaluation.dataset import EvalRecord, load_dataset
 from qa.manifest import file_sha256
 from qa.models import AnswerModels, LogisticModel
+from qa.pipeline import Pipeline
 from qa.refusal import REFUSAL_FEATURES
 from qa.selection import FEATURES
 from qa.store import IndexStoreError, LoadedIndex
@@ -27,19 +29,20 @@ from qa.textrepair import normalise_for_match
 
 TOP_K = 5
 MIN_SHOWN = 10  # a headline threshold must leave at least this many dev headlines to measure precision on
+# A threshold is a dev question's own probability; set just below it, so that a refit's floating-point
+# noise (about 1e-8 between two builds) cannot move that question to the other side.
+THRESHOLD_MARGIN = 1e-6
 
 
 @dataclasses.dataclass
 class _Examined:
     record: EvalRecord
-    exam: object  # qa.answering.Examination
+    exam: Examination
 
 
 def fit_answer_models(settings: Settings, embedder: Embedder, index: LoadedIndex) -> AnswerModels:
     """Fit both models on the training split and set their thresholds on dev."""
-    from sklearn.linear_model import LogisticRegression
-
-    from qa.pipeline import Pipeline
+    from sklearn.linear_model import LogisticRegression  # training only: serving applies the weights itself
 
     pipeline = Pipeline.over(settings, embedder, index)
     books = {book["yearbook"] for book in index.manifest["corpus"]}
@@ -83,7 +86,7 @@ def fit_answer_models(settings: Settings, embedder: Embedder, index: LoadedIndex
     return AnswerModels(headline, refusal, training)
 
 
-def _examine(pipeline, record: EvalRecord) -> _Examined:
+def _examine(pipeline: Pipeline, record: EvalRecord) -> _Examined:
     question = pipeline.retriever.reader.read(record.question)
     hits = pipeline.retriever.search(question, TOP_K)
     exam = pipeline.extractive.examine(question, hits, pipeline.retriever.dense_scores(question, hits), None)
@@ -117,7 +120,7 @@ def _refusal_threshold(refusal: LogisticModel, dev: list[_Examined], max_false: 
     answerable = sorted(_answer_probability(refusal, item) for item in dev if item.record.answerable)
     unanswerable = [_answer_probability(refusal, item) for item in dev if not item.record.answerable]
     allowed = int(max_false * len(answerable))  # this many may fall below the threshold
-    threshold = answerable[allowed] if answerable else 0.5
+    threshold = answerable[allowed] - THRESHOLD_MARGIN if answerable else 0.5
     false_refusals = sum(p < threshold for p in answerable) / len(answerable) if answerable else 0.0
     recall = sum(p < threshold for p in unanswerable) / len(unanswerable) if unanswerable else 0.0
     return threshold, {"dev_false_refusals": round(false_refusals, 4), "dev_refusal_recall": round(recall, 4),
@@ -138,7 +141,7 @@ def _headline_threshold(headline: LogisticModel, refusal: LogisticModel, dev: li
     for n, (probability, correct) in enumerate(shown, start=1):
         right += correct
         if n >= MIN_SHOWN and right / n >= precision:
-            threshold, kept = probability, n
+            threshold, kept = probability - THRESHOLD_MARGIN, n
     correct_shown = sum(c for p, c in shown if p >= threshold)
     return threshold, {"dev_headlines_shown": kept, "dev_headline_precision": round(correct_shown / kept, 4) if kept else None,
                        "dev_factoid_candidates": len(shown)}
