@@ -29,6 +29,7 @@ from qa.refusal import FACTOID_KINDS, RefusalSignals
 from qa.retrieval import Hit
 from qa.selection import Candidate, Choice, HeadlineRanker
 from qa.spans import DATE, NUMBER, PERSON, TITLES, UNITS, find_span
+from qa.textrepair import normalise_for_match
 
 MAX_ANSWER_CHARS = 150
 # Sentence score = own coverage, coverage with the passage's path, retrieval rank, kind match.
@@ -82,10 +83,11 @@ class ExtractiveAnswerer:
     def __init__(self, scorer: CoverageScorer, analyzer: Analyzer, word_idf: dict[str, float],
                  records: dict[str, Record], covered_years: set[int],
                  edition_years: set[int], region_names: set[str], statistical_sources: list[str],
-                 sentences_of: Callable[[str], list[Sentence]], models: AnswerModels | None) -> None:
+                 sub_area_categories: list[str], sentences_of: Callable[[str], list[Sentence]], models: AnswerModels | None) -> None:
         self._scorer = scorer
         self.models = models  # None only while `qa.training` fits them
-        self.ranker = HeadlineRanker(scorer, sentences_of, statistical_sources, self.short_answer)
+        self.ranker = HeadlineRanker(scorer, sentences_of, region_names, statistical_sources, sub_area_categories,
+                                     self.short_answer)
         self._records = records
         # the years each section (a report, a document, a 分目) speaks of: an answer about another
         # year than the book records must come from a section that mentions that year
@@ -104,7 +106,8 @@ class ExtractiveAnswerer:
     def examine(self, question: Question, hits: list[Hit], dense: dict[str, float],
                 headline: LogisticModel | None) -> Examination:
         """Everything the two decisions rest on; `qa.training` fits them on this same record."""
-        candidates = self.candidates(question, hits)
+        terms = self._scorer.question_terms(question.terms_text(), question.expansions)
+        candidates = self.candidates(question, hits, terms)
         if not candidates:
             return Examination(candidates, [], None)
         best = candidates[0]
@@ -114,8 +117,8 @@ class ExtractiveAnswerer:
         unknown = sum(w not in self._word_idf for w in words) / len(words) if words else 0.0
         evidence = {"evidence_confidence": confidence, "evidence_gap": float(gap is not None),
                     "evidence_unknown_words": unknown}
-        choices = self.ranker.choices(question, candidates, dense, evidence, headline)
         attribute_terms = self._scorer.question_terms(" ".join([question.analysis.attribute, *question.book_terms]))
+        choices = self.ranker.choices(question, candidates, terms, attribute_terms, dense, evidence, headline)
         signals = RefusalSignals(
             confidence=confidence, gap=gap,
             # a sentence that shares (almost) nothing with the question only borrows its neighbours'
@@ -156,11 +159,10 @@ class ExtractiveAnswerer:
         second = self.runner_up(question, best, candidates, MAX_ANSWER_CHARS - len(quote))
         if second is not None:
             chosen.append(second)
-        short = top.mention.text if sure and _holds(quote, top.mention.text) else None
+        # the quote as the answer reads it: a 大事记 day carries the month its heading gives ("8月8日…")
+        short = top.mention.text if sure and _holds(_dated(best.hit, quote), top.mention.text) else None
         citations = [citation_of(n, c.hit, q) for n, (c, q) in enumerate(chosen, start=1)]
         answer = "".join(f"{_dated(c.hit, q)}[{n}]" for n, (c, q) in enumerate(chosen, start=1))
-        if short is None and sure and question.kind == "date" and top.mention.text in answer:
-            short = top.mention.text  # a 大事记 day: its month comes from the heading the answer carries
         return Draft(answer, short, True, citations, passages, confidence)
 
     def runner_up(self, question: Question, best: Candidate, candidates: list[Candidate],
@@ -209,9 +211,8 @@ class ExtractiveAnswerer:
         text = best.hit.chunk.text
         return text[max(0, best.start - EVIDENCE_WINDOW_CHARS) : best.end + EVIDENCE_WINDOW_CHARS]
 
-    def candidates(self, question: Question, hits: list[Hit]) -> list[Candidate]:
-        """Every sentence of every hit, best first."""
-        terms = self._scorer.question_terms(question.terms_text(), question.expansions)
+    def candidates(self, question: Question, hits: list[Hit], terms: dict[str, float]) -> list[Candidate]:
+        """Every sentence of every hit, best first; `terms` are the question's weighted terms."""
         wanted, precise = _wanted(question)
         found: list[Candidate] = []
         for rank, hit in enumerate(hits):
@@ -295,8 +296,8 @@ class ExtractiveAnswerer:
 
     def short_answer(self, question: Question, hit: Hit, quote: str) -> str | None:
         """The exact span asked for (number with unit, date, name, organisation), or None."""
-        if question.kind == "date" and hit.chunk.kind == "chronicle" and len(hit.chunk.path) >= 3:
-            return f"{hit.chunk.path[1]}{hit.chunk.path[2]}"  # 大事记: month and day come from the headings
+        if question.kind == "date" and hit.chunk.chronicle_date:
+            return hit.chunk.chronicle_date
         terms = self._scorer.question_terms(question.text)
 
         def closeness(offset: int) -> float:
@@ -414,7 +415,7 @@ def _dated(hit: Hit, quote: str) -> str:
 
 def _holds(text: str, value: str) -> bool:
     """Whether `text` states `value` (the book may space its digits and units: "262.34 亿元")."""
-    return re.sub(r"\s+", "", value) in re.sub(r"\s+", "", text)
+    return normalise_for_match(value) in normalise_for_match(text)
 
 
 def _overlap(text: str, other: str) -> float:

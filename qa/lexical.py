@@ -43,7 +43,8 @@ STANDARD_TERMS = (
 )
 USER_WORD_FREQ = 20000
 MIN_NAME_COUNT = 3
-_NOT_A_NAME_START = set("年月日在共实会同意的和及与对为是将由从向以于把被暨等了")
+NOT_A_NAME_START = set(  # a name never starts with a date word, a verb or a particle
+    "年月日在共实会同意的和及与对为是将由从向以于把被暨等了")
 
 
 def extract_user_words(records: Iterable[Record], extra: Iterable[str] = ()) -> list[str]:
@@ -64,7 +65,7 @@ def extract_user_words(records: Iterable[Record], extra: Iterable[str] = ()) -> 
                 end = match.end()
                 counts.update(run[start:end] for start in range(max(0, end - 10), match.start() - 1))
     for name, n in counts.items():
-        if n < MIN_NAME_COUNT or name[0] in _NOT_A_NAME_START:
+        if n < MIN_NAME_COUNT or name[0] in NOT_A_NAME_START:
             continue
         extended = max((m for other, m in counts.items() if len(other) == len(name) + 1 and other.endswith(name)), default=0)
         if extended < 0.75 * n:

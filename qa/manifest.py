@@ -47,6 +47,10 @@ class YearbookSpec(BaseModel):
         default_factory=list,
         description="Path parts (categories, document titles) holding final statistics; cited first when figures conflict.",
     )
+    sub_area_categories: list[str] = Field(
+        default_factory=list,
+        description="Categories about the towns, street offices and villages (乡镇街道): their figures are not the region's.",
+    )
     categories: list[CategorySpec]
 
 

@@ -12,18 +12,23 @@ The layer is stored beside the index (`mentions.jsonl`) and versioned in its man
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
 from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from qa.chunking import split_sentences
 from qa.genre import GENRE
-from qa.spans import DATE, PERSON, TITLES, UNITS
+from qa.lexical import NOT_A_NAME_START
+from qa.spans import DATE, PERSON, TITLES, UNITS, is_figure
 
 MENTION_SCHEMA = 1
 MentionKind = Literal["number", "date", "person", "organisation", "place", "name"]
-# A figure as printed, with its approximations: "2200多头", "5400余件", "50%以上", "0.15元/立方米".
-NUMBER = re.compile(rf"(?:\d+(?:\.\d+)?(?:\s*[—－~～至-]\s*\d+(?:\.\d+)?)?|[一二三四五六七八九十百千万两]+)\s*(?:多|余)?\s*"
-                    rf"(?:{UNITS})(?:/(?:{UNITS}|月))?(?:以上|以下|左右|之多)?")
+# A figure as printed: a value or range, "more than" (多, 余), a unit or rate, and a bound after it
+# ("2200多头", "5400余件", "3—5株", "0.15元/立方米", "50%以上").
+_VALUE = r"(?:\d+(?:\.\d+)?(?:\s*[—－~～至-]\s*\d+(?:\.\d+)?)?|[一二三四五六七八九十百千万两]+)\s*(?:多|余)?"
+_BOUND = "以上|以下|左右|之多"
+APPROXIMATIONS = f"多|余|{_BOUND}"  # every word that makes a printed figure approximate
+NUMBER = re.compile(rf"{_VALUE}\s*(?:{UNITS})(?:/(?:{UNITS}|月))?(?:{_BOUND})?")
 # A date as printed, with the part of the month or year and a deadline: "2018年12月下旬", "2020年底前".
 DATE_SPAN = re.compile(rf"(?:{DATE.pattern})(?:上旬|中旬|下旬|底|初|末)?(?:前|以前|之前)?")
 # A quoted coined name with the noun that completes it: "“双培”工程", "“六步议事”程序".
@@ -37,12 +42,13 @@ _LEADING_VERBS = re.compile(r"^(?:其中|全年|共|累计|实现|完成|达到|
 _NAME_LINE = re.compile(r"^([\u4e00-\u9fff·]{2,4})(?:[（(][^）)]{0,24}[）)])?$")
 _ORG_OR_PLACE = re.compile(
     rf"[\u4e00-\u9fff]{{2,14}}?(?:{'|'.join(GENRE.organisation_suffixes)}|{'|'.join(GENRE.place_suffixes)})")
-_NOT_A_NAME_START = set("年月日在共实会同意的和及与对为是将由从向以于把被暨等了全该本各")
+_NOT_A_NAME_START = NOT_A_NAME_START | set("全该本各")  # nor with 全, 该, 本, 各 ("全区", "该镇")
 
 
-@dataclass(frozen=True)
-class Mention:
+class Mention(BaseModel):
     """One typed value in a sentence. Offsets are in the chunk's text."""
+
+    model_config = ConfigDict(frozen=True)
 
     kind: MentionKind
     text: str
@@ -54,26 +60,27 @@ class Mention:
     change: bool = False  # a growth or decline figure, not a level
 
 
-@dataclass(frozen=True)
-class Sentence:
+class Sentence(BaseModel):
     """A sentence of a chunk (offsets in the chunk's text) with its mentions."""
+
+    model_config = ConfigDict(frozen=True)
 
     start: int
     end: int
     mentions: tuple[Mention, ...]
 
-    def to_json(self) -> dict:
-        return {"start": self.start, "end": self.end, "mentions": [asdict(m) for m in self.mentions]}
 
-    @classmethod
-    def from_json(cls, data: dict) -> Sentence:
-        return cls(data["start"], data["end"], tuple(Mention(**m) for m in data["mentions"]))
+class ChunkMentions(BaseModel):
+    """One line of `mentions.jsonl`: a chunk's sentences with their mentions."""
+
+    chunk: str
+    sentences: list[Sentence]
 
 
 def unit_of(value: str) -> str:
     """The unit a number is counted in ("15.7万只" → "万只", "50%以上" → "%", "0.15元/立方米" → "元/立方米")."""
-    match = re.match(r"^(?:\d+(?:\.\d+)?(?:[—－~～至-]\d+(?:\.\d+)?)?|[一二三四五六七八九十百千万两]+)\s*(?:多|余)?", value)
-    return re.sub(r"(?:以上|以下|左右|之多)$", "", value[match.end():].strip()) if match else ""
+    match = re.match(_VALUE, value)
+    return re.sub(rf"(?:{_BOUND})$", "", value[match.end():].strip()) if match else ""
 
 
 def _attribute_before(text: str, start: int, floor: int) -> str:
@@ -90,23 +97,23 @@ def _numbers(text: str, start: int, end: int) -> list[Mention]:
     previous_level = ""
     for match in NUMBER.finditer(text, start, end):
         value = match.group(0)
-        if re.fullmatch(r"\d{4}\s*年", value) or text[max(0, match.start() - 1) : match.start()] == "第" \
-                or re.match(r"一[^\d一二三四五六七八九十百千万两.]", value):
-            continue  # a year, an ordinal, or 一项/一次: wording, not a figure
+        if not is_figure(text, match.start(), value):
+            continue
         attribute = _attribute_before(text, match.start(), floor)
         change = bool(_CHANGE.search(attribute))
         subject = previous_level if change else ""
         if not change:
             previous_level = attribute or previous_level
-        found.append(Mention("number", re.sub(r"\s+", "", value), match.start(), match.end(),
-                             unit_of(re.sub(r"\s+", "", value)), attribute, subject, change))
+        figure = re.sub(r"\s+", "", value)
+        found.append(Mention(kind="number", text=figure, start=match.start(), end=match.end(), unit=unit_of(figure),
+                             attribute=attribute, subject=subject, change=change))
         floor = match.end()
     return found
 
 
 def _dates(text: str, start: int, end: int) -> list[Mention]:
     sentence = text[start:end]
-    return [Mention("date", re.sub(r"\s+", "", m.group(0)), m.start(), m.end(),
+    return [Mention(kind="date", text=re.sub(r"\s+", "", m.group(0)), start=m.start(), end=m.end(),
                     attribute=(sentence[: m.start() - start] + sentence[m.end() - start :]).strip()[:40])
             for m in DATE_SPAN.finditer(text, start, end)]
 
@@ -119,13 +126,15 @@ def _people(text: str, start: int, end: int, office_line: str) -> list[Mention]:
         if any(word in name for word in GENRE.title_parts):
             continue
         office = _attribute_before(text, match.start(1), start)
-        found.append(Mention("person", name, match.start(1), match.end(1), attribute=office))
+        found.append(Mention(kind="person", text=name, start=match.start(1), end=match.end(1), attribute=office))
     line = text[start:end].strip()
     if office_line and (named := _NAME_LINE.match(line)) and not re.search(TITLES, line):
         at = text.index(named.group(1), start)
-        found.append(Mention("person", named.group(1), at, at + len(named.group(1)), attribute=office_line))
+        found.append(Mention(kind="person", text=named.group(1), start=at, end=at + len(named.group(1)),
+                             attribute=office_line))
     for names in _name_runs(text, start, end) if office_line else ():
-        found.extend(Mention("person", name, at, at + len(name), attribute=office_line) for at, name in names
+        found.extend(Mention(kind="person", text=name, start=at, end=at + len(name), attribute=office_line)
+                     for at, name in names
                      if not any(m.start == at for m in found))
     return found
 
@@ -142,7 +151,8 @@ def _name_runs(text: str, start: int, end: int) -> list[list[tuple[int, str]]]:
 
 
 def _quoted(text: str, start: int, end: int) -> list[Mention]:
-    return [Mention("name", m.group(0), m.start(), m.end(), attribute=_attribute_before(text, m.start(), start))
+    return [Mention(kind="name", text=m.group(0), start=m.start(), end=m.end(),
+                    attribute=_attribute_before(text, m.start(), start))
             for m in _QUOTED.finditer(text, start, end)]
 
 
@@ -156,7 +166,7 @@ def _organisations_and_places(text: str, start: int, end: int) -> list[Mention]:
             continue
         at = match.end() - len(name)
         kind: MentionKind = "place" if name.endswith(GENRE.place_suffixes) else "organisation"
-        found.append(Mention(kind, name, at, match.end(), attribute=text[start:end].strip()[:40]))
+        found.append(Mention(kind=kind, text=name, start=at, end=match.end(), attribute=text[start:end].strip()[:40]))
     return found
 
 
@@ -172,7 +182,7 @@ def read_sentences(text: str) -> list[Sentence]:
         mentions = [*_numbers(text, start, end), *_dates(text, start, end),
                     *_people(text, start, end, office_line), *_organisations_and_places(text, start, end),
                     *_quoted(text, start, end)]
-        sentences.append(Sentence(start, end, tuple(sorted(mentions, key=lambda m: (m.start, m.kind)))))
+        sentences.append(Sentence(start=start, end=end, mentions=tuple(sorted(mentions, key=lambda m: (m.start, m.kind)))))
         if re.search(rf"(?:{TITLES}|常委|委员|成员)$", line) and len(line) <= 20:
             office_line = line
         elif not _NAME_LINE.match(line) and not _name_runs(text, start, end):

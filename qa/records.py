@@ -61,6 +61,11 @@ class Chunk(PagedText):
     def category(self) -> str:
         return self.path[0]
 
+    @property
+    def chronicle_date(self) -> str | None:
+        """A 大事记 day's date, from its headings (月 › 日): the day's text prints neither."""
+        return f"{self.path[1]}{self.path[2]}" if self.kind == "chronicle" and len(self.path) >= 3 else None
+
     def indexed_text(self) -> str:
         """What the retrievers see: the path first, so titles such as 【综合经济】 match too."""
         heading = " › ".join(self.path)

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 
 from qa.coverage import CoverageScorer
 from qa.lexical import Analyzer
-from qa.mentions import Mention, Sentence
+from qa.mentions import APPROXIMATIONS, Mention, Sentence
 from qa.models import LogisticModel
 from qa.query import Question
 from qa.retrieval import Hit
 
 # A sentence about a town, village or community rather than the whole district.
 _SUB_SCOPE_WORDS = re.compile(r"全镇|该镇|全乡|该乡|全村|该村|本村|全街道|该街道|社区")
-_DISTRICT_WORDS = re.compile(r"全区|我区|金川区|辖区")
+_ADMINISTRATIVE_UNIT = re.compile(r"[区县市旗]$")
 _TENURE_ENDED = re.compile(r"^[（(][^）)]{0,24}任至")
 _KINDS_ASKED = {"number": ("number",), "date": ("date",), "person": ("person",),
                 "organisation": ("organisation", "place"), "place": ("place", "organisation"),
@@ -70,30 +70,36 @@ class Choice:
 class HeadlineRanker:
     """Builds the candidate pairs and their features; applies the learned model when it has one."""
 
-    def __init__(self, scorer: CoverageScorer, sentences_of: Callable[[str], list[Sentence]],
-                 statistical_sources: list[str], span_rule: Callable[[Question, Hit, str], str | None]) -> None:
+    def __init__(self, scorer: CoverageScorer, sentences_of: Callable[[str], list[Sentence]], region_names: set[str],
+                 statistical_sources: list[str], sub_area_categories: list[str],
+                 span_rule: Callable[[Question, Hit, str], str | None]) -> None:
         self._scorer = scorer
         self._sentences_of = sentences_of
         self._statistical_sources = statistical_sources
+        self._sub_area_categories = set(sub_area_categories)
         self._span_rule = span_rule
+        # a sentence about the whole region: 全区/我区 (全县/我县 for a county), 辖区, or the region's full
+        # name (金川区; not a short form such as 金川, which also names companies: 金川集团)
+        names = sorted(name for name in region_names if _ADMINISTRATIVE_UNIT.search(name))
+        units = sorted({name[-1] for name in names})
+        self._region_words = re.compile("|".join([*(f"全{u}|我{u}" for u in units), "辖区", *map(re.escape, names)]))
 
-    def choices(self, question: Question, sentences: list[Candidate], dense: dict[str, float],
-                evidence: dict[str, float], model: LogisticModel | None) -> list[Choice]:
+    def choices(self, question: Question, sentences: list[Candidate], terms: dict[str, float],
+                attribute_terms: dict[str, float], dense: dict[str, float], evidence: dict[str, float],
+                model: LogisticModel | None) -> list[Choice]:
         """Every candidate pair, most probable first (in the answerer's sentence order when no model).
-        `evidence` holds the question-level features (evidence_*) every pair shares."""
+        `terms` and `attribute_terms` weigh the question's and its attribute's terms; `evidence` holds
+        the question-level features (evidence_*) every pair shares."""
         kinds = _KINDS_ASKED.get(question.kind)
         if not kinds or not sentences:
             return []
-        terms = self._scorer.question_terms(question.terms_text(), question.expansions)
-        attribute_terms = self._scorer.question_terms(" ".join([question.analysis.attribute, *question.book_terms]))
         question_bigrams = set(Analyzer.bigrams(question.terms_text()))
         top_score = max(s.score for s in sentences) or 1.0
         found: list[Choice] = []
         for position, sentence in enumerate(sentences[:MAX_SENTENCES]):
             mentions = self._mentions_in(sentence, kinds)
-            if question.kind == "date" and sentence.hit.chunk.kind == "chronicle" and len(sentence.hit.chunk.path) >= 3:
-                path = sentence.hit.chunk.path  # 大事记: month and day come from the headings
-                mentions = [Mention("date", f"{path[1]}{path[2]}", sentence.start, sentence.start), *mentions]
+            if question.kind == "date" and (day := sentence.hit.chunk.chronicle_date):
+                mentions = [Mention(kind="date", text=day, start=sentence.start, end=sentence.start), *mentions]
             if question.analysis.entity_noun:
                 mentions = [m for m in mentions if m.text.endswith(question.analysis.entity_noun)]
             mentions = [m for m in mentions if m.text not in question.text]
@@ -126,7 +132,7 @@ class HeadlineRanker:
         extra = [b for b in described_bigrams if b not in question_bigrams]
         lead = text[max(0, mention.start - LEAD_CHARS) : mention.start]
         path_text = " ".join(chunk.path)
-        sub_scope_sentence = bool(_SUB_SCOPE_WORDS.search(sentence.text)) or chunk.path[0] == "乡镇街道"
+        sub_scope_sentence = bool(_SUB_SCOPE_WORDS.search(sentence.text)) or chunk.category in self._sub_area_categories
         unit = mention.unit
         after = text[mention.end : mention.end + 26]
         return {
@@ -145,7 +151,7 @@ class HeadlineRanker:
             "year_in_sentence": float(any(f"{year}年" in sentence.text for year in question.years)),
             "scope_match": float(bool(analysis.scope) and (analysis.scope in sentence.text or analysis.scope in path_text)),
             "scope_mismatch": float(not analysis.scope and sub_scope_sentence),
-            "district_sentence": float(bool(_DISTRICT_WORDS.search(sentence.text))),
+            "district_sentence": float(bool(self._region_words.search(sentence.text))),
             "statistical": float(any(source in path_text for source in self._statistical_sources)),
             "span_rule": float(rule_pick is not None and _core(rule_pick) == _core(mention.text)),
             "first_of_kind": float(order == 0),
@@ -159,4 +165,4 @@ class HeadlineRanker:
 
 def _core(value: str) -> str:
     """A value without spacing or approximation words, to compare picks made by different rules."""
-    return re.sub(r"\s+|多|余|以上|以下|左右|之多", "", value)
+    return re.sub(rf"\s+|{APPROXIMATIONS}", "", value)

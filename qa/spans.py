@@ -35,9 +35,7 @@ def find_span(analysis: QuestionAnalysis, question: str, quote: str, question_ye
     """
     kind = analysis.answer_type
     if kind == "number":
-        spans = [(m.start(), m.group(0)) for m in NUMBER.finditer(quote)
-                 if not re.fullmatch(r"\d{4}\s*年", m.group(0)) and quote[max(0, m.start() - 1) : m.start()] != "第"
-                 and not re.match(r"一[^\d一二三四五六七八九十百千万两]", m.group(0))]  # 一项, 一次: wording, not a figure
+        spans = [(m.start(), m.group(0)) for m in NUMBER.finditer(quote) if is_figure(quote, m.start(), m.group(0))]
         wanted = analysis.unit
         if wanted and any(_in_unit(text, wanted) for _, text in spans):
             spans = [(offset, text) for offset, text in spans if _in_unit(text, wanted)]
@@ -60,6 +58,13 @@ def find_span(analysis: QuestionAnalysis, question: str, quote: str, question_ye
     best = max(spans, key=lambda span: (_tenure_fit(quote, span, analysis.month) if kind == "person" else 0,
                                         round(closeness(span[0]), 3), len(span[1]), -span[0]))
     return re.sub(r"\s+", "", best[1]) if kind in ("number", "date", "person") else best[1]
+
+
+def is_figure(text: str, start: int, value: str) -> bool:
+    """Whether a number-with-unit match at `start` of `text` is a figure, not a year (2019年), an
+    ordinal (第4批) or wording (一项, 一次)."""
+    return not re.fullmatch(r"\d{4}\s*年", value) and text[max(0, start - 1) : start] != "第" \
+        and not re.match(r"一[^\d一二三四五六七八九十百千万两]", value)
 
 
 def _tenure_fit(quote: str, span: tuple[int, str], month: str) -> int:

@@ -24,7 +24,7 @@ from qa.corpus import load_records, records_path
 from qa.embedding import Embedder
 from qa.lexical import Analyzer, BM25Field, extract_user_words
 from qa.manifest import file_sha256, load_manifest
-from qa.mentions import MENTION_SCHEMA, Sentence, read_sentences
+from qa.mentions import MENTION_SCHEMA, ChunkMentions, Sentence, read_sentences
 from qa.models import AnswerModels
 from qa.records import Chunk, Record, read_jsonl, to_jsonl
 from qa.tokens import ENCODING, count_tokens
@@ -68,7 +68,8 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False,
         corpus_info.append({
             "yearbook": spec.id, "title": spec.title, "edition_year": spec.edition_year,
             "records_year": spec.records_year, "region": spec.region, "region_names": spec.region_names,
-            "statistical_sources": spec.statistical_sources, "source_sha256": spec.sha256,
+            "statistical_sources": spec.statistical_sources, "sub_area_categories": spec.sub_area_categories,
+            "source_sha256": spec.sha256,
             "records_sha256": file_sha256(records_path(settings.parsed_dir, spec.id)), "records": len(book_records),
         })
     chunks = chunk_records(
@@ -93,9 +94,9 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False,
         words.save(staging / "bm25_words")
         bigrams.save(staging / "bm25_bigrams")
         save_vector_index(vector_index, staging / "vectors.faiss")
-        (staging / "mentions.jsonl").write_text("".join(
-            json.dumps({"chunk": chunk_id, "sentences": [s.to_json() for s in found]}, ensure_ascii=False) + "\n"
-            for chunk_id, found in sentences.items()), encoding="utf-8")
+        (staging / "mentions.jsonl").write_text(
+            to_jsonl([ChunkMentions(chunk=chunk_id, sentences=found) for chunk_id, found in sentences.items()]),
+            encoding="utf-8")
         manifest = {
             "schema_version": SCHEMA_VERSION,
             "name": settings.index_name,
@@ -176,11 +177,7 @@ def open_index(folder: Path, manifest: dict) -> LoadedIndex:
     records = {r.id: r for r in read_jsonl(folder / "records.jsonl", Record)}
     chunks = read_jsonl(folder / "chunks.jsonl", Chunk)
     user_words = (folder / "userdict.txt").read_text(encoding="utf-8").split()
-    sentences = {}
-    with (folder / "mentions.jsonl").open(encoding="utf-8") as lines:
-        for line in lines:
-            row = json.loads(line)
-            sentences[row["chunk"]] = [Sentence.from_json(s) for s in row["sentences"]]
+    sentences = {row.chunk: row.sentences for row in read_jsonl(folder / "mentions.jsonl", ChunkMentions)}
     models_file = folder / "models.json"
     models = AnswerModels.from_json(json.loads(models_file.read_text(encoding="utf-8"))) if models_file.is_file() else None
     return LoadedIndex(

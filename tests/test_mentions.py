@@ -55,6 +55,6 @@ def test_quoted_names_places_and_organisations():
 def test_offsets_point_into_the_text_and_survive_json():
     text = "第一句没有数字。\n羊存栏15.7万只，同比增长7.53%。"
     for sentence in read_sentences(text):
-        assert Sentence.from_json(sentence.to_json()) == sentence
+        assert Sentence.model_validate_json(sentence.model_dump_json()) == sentence
         for mention in sentence.mentions:
             assert text[mention.start : mention.end].replace(" ", "") == mention.text or mention.kind == "date"
