@@ -96,7 +96,7 @@ class ExtractiveAnswerer:
             years = {int(y) for y in _YEAR_MENTION.findall(record.text + " ".join(record.path))}
             self._years_by_section.setdefault(tuple(record.path[:2]), set()).update(years)
         self._analyzer = analyzer
-        self._tagger = analyzer.tagger()
+        self._tagger = analyzer.tagger
         self._word_idf = word_idf
         self._covered_years = covered_years
         self._edition_years = edition_years

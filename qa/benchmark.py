@@ -1,15 +1,21 @@
 """Benchmarks that print their figures (never asserted in tests: this machine is shared and noisy).
 
 `qa bench index`: index build time from the parsed corpus, in-process search latency, index size.
-`qa bench api`: /api/ask latency over real HTTP against a running service, warm, and throughput
-under concurrency. Figures are medians and percentiles of repeated runs.
+`qa bench api`: starts `qa serve` with its workers (or uses a running service) and asks a mix of
+real questions at concurrency 1, 4 and 16: requests/s and p50/p95/p99 over real HTTP, and the
+memory of all its processes at rest. Figures are medians and percentiles of repeated runs.
 """
 
 from __future__ import annotations
 
+import signal
+import socket
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from qa.config import Settings
@@ -57,57 +63,94 @@ def bench_index(settings: Settings, builds: int, rounds: int) -> dict[str, float
     }
 
 
-def bench_api(url: str, rounds: int, concurrency: int) -> dict[str, float]:
-    """Warm /api/ask latency over HTTP (sequential), then throughput with `concurrency` clients."""
+def benchmark_questions(settings: Settings) -> list[str]:
+    """A mix of real questions: the dev split of the evaluation set (falling back to BENCH_QUERIES)."""
+    from qa.evaluation.dataset import load_dataset
+
+    questions = [record.question for record in load_dataset(settings.eval_dataset, "dev")]
+    return questions or BENCH_QUERIES
+
+
+def bench_api(url: str, questions: list[str], seconds: float, concurrencies: tuple[int, ...]) -> list[dict[str, float]]:
+    """For each concurrency: clients asking in a closed loop for `seconds`; req/s and latency percentiles.
+
+    Clients are asyncio tasks over keep-alive connections (one client process), so the load
+    generator takes as little as possible of the cores the service is measured on.
+    """
+    import asyncio
+
     import httpx
-    from concurrent.futures import ThreadPoolExecutor
 
-    with httpx.Client(base_url=url, timeout=60) as client:
-        for query in BENCH_QUERIES:  # warm-up
-            client.post("/api/ask", json={"question": query})
-        latencies = []
-        for _ in range(rounds):
-            for query in BENCH_QUERIES:
-                started = time.perf_counter()
-                client.post("/api/ask", json={"question": query}).raise_for_status()
-                latencies.append((time.perf_counter() - started) * 1000)
+    async def run(concurrency: int) -> dict[str, float]:
+        latencies: list[float] = []
+        failures = 0
+        deadline = time.perf_counter() + seconds
 
-    def worker(n: int) -> int:
-        with httpx.Client(base_url=url, timeout=60) as client:
-            for query in BENCH_QUERIES * rounds:
-                client.post("/api/ask", json={"question": query}).raise_for_status()
-        return len(BENCH_QUERIES) * rounds
+        async def client(n: int) -> None:
+            nonlocal failures
+            async with httpx.AsyncClient(base_url=url, timeout=60) as session:
+                i = n
+                while time.perf_counter() < deadline:
+                    question = questions[i % len(questions)]
+                    i += concurrency
+                    started = time.perf_counter()
+                    response = await session.post("/api/ask", json={"question": question, "mode": "extractive"})
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    failures += response.status_code != 200
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        total = sum(pool.map(worker, range(concurrency)))
-    elapsed = time.perf_counter() - started
-    return {"ask_ms_p50": percentile(latencies, 0.5), "ask_ms_p95": percentile(latencies, 0.95),
-            "requests": len(latencies), "throughput_rps": total / elapsed, "concurrency": concurrency}
+        async with httpx.AsyncClient(base_url=url, timeout=60) as warm:  # every worker answers once or more
+            for question in questions[:20]:
+                await warm.post("/api/ask", json={"question": question, "mode": "extractive"})
+        started = time.perf_counter()
+        await asyncio.gather(*(client(n) for n in range(concurrency)))
+        elapsed = time.perf_counter() - started
+        return {"concurrency": concurrency, "requests": len(latencies), "failures": failures,
+                "rps": len(latencies) / elapsed, "p50": percentile(latencies, 0.5),
+                "p95": percentile(latencies, 0.95), "p99": percentile(latencies, 0.99)}
+
+    return [asyncio.run(run(concurrency)) for concurrency in concurrencies]
 
 
-def serve_in_background(app) -> tuple[str, Callable[[], None]]:
-    """Serve an ASGI app on a free loopback port from a thread of this process; return (url, stop)."""
-    import socket
-    import threading
+def service_memory(pid: int) -> dict[str, float]:
+    """RSS and PSS (shared pages split between the processes that map them) of a process and its children, in MB."""
+    import psutil
 
-    import uvicorn
+    processes = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    infos = [process.memory_full_info() for process in processes]
+    return {"processes": len(processes), "rss_mb": sum(i.rss for i in infos) / 2**20,
+            "pss_mb": sum(i.pss for i in infos) / 2**20}
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    if not server.started:
-        raise RuntimeError("the service did not start")
 
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+@contextmanager
+def qa_serve_process(workers: int, environment: dict[str, str], log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A real `qa serve` on a free loopback port, its output in `log`; yields (url, process) once
+    it answers /api/health, and stops it (SIGINT, then kill) by its pid afterwards."""
+    import httpx
 
-    return f"http://127.0.0.1:{sock.getsockname()[1]}", stop
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with log.open("wb") as sink:  # a file, not a pipe: a pipe nobody reads would stall a chatty server
+        process = subprocess.Popen(
+            [sys.executable, "-m", "qa.cli", "serve", "--port", str(port), "--workers", str(workers)],
+            env=environment, stdout=sink, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError(f"qa serve did not come up:\n{log.read_text(errors='replace')[-3000:]}")
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -117,13 +117,11 @@ def search(
         rows = [passage_of(hit).model_dump(mode="json") for hit in hits]
         typer.echo(json.dumps({"query": query, "results": rows}, ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"{query}")
-    for column in ("#", "score", "path", "page", "text"):
-        table.add_column(column)
-    for n, hit in enumerate(hits, start=1):
-        table.add_row(str(n), f"{hit.score:.4f}", " › ".join(hit.chunk.path), str(hit.chunk.page_start or "—"),
-                      hit.chunk.text[:80].replace("\n", " "))
-    console.print(table)
+    for n, hit in enumerate(hits, start=1):  # whole passages, wrapped to the terminal, never cut
+        page = f"第{hit.chunk.page_start}页" if hit.chunk.page_start else "无页码"
+        console.print(f"[bold][{n}][/] {' › '.join(hit.chunk.path)}（{page}） score {hit.score:.4f}")
+        console.print(hit.chunk.text, markup=False, highlight=False)
+        console.print()
 
 
 @bench_app.command("index")
@@ -161,9 +159,11 @@ def ask_command(
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
-    console.print(f"[bold]{result.answer}[/]")
+    console.print("有答案 / answered" if result.answerable else "年鉴未回答 / not answered by the yearbook")
     if result.short_answer:
-        console.print(f"答案：[green]{result.short_answer}[/]")
+        console.print(f"简答 / short answer：[bold green]{result.short_answer}[/] "
+                      f"(confidence {result.short_answer_confidence:.2f})")
+    console.print(result.answer, markup=False, highlight=False)
     for citation in result.citations:
         page = f"第{citation.page}页" if citation.page else "无页码"
         console.print(f"[{citation.n}] {' › '.join(citation.section_path)}（{page}）：{citation.quote}")
@@ -179,14 +179,21 @@ def ask_command(
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, min=1, max=65535, help="Port."),
+    workers: int = typer.Option(0, min=0, max=64, help="Worker processes (0: one per core). SIGHUP reloads the index."),
 ) -> None:
-    """Start the HTTP service (OpenAPI docs at /docs)."""
-    import uvicorn
+    """Start the HTTP service (the page at /, the API under /api, OpenAPI at /openapi.json)."""
+    import os
 
-    from qa.api.app import create_app
+    from qa.api.server import run
 
-    pipeline = _load_pipeline()  # fail fast, before binding the port, when the index is missing or stale
-    uvicorn.run(create_app(get_settings(), pipeline), host=host, port=port, log_level="info")
+    workers = workers or os.cpu_count() or 1
+    # Load first to fail fast, before binding the port, when the index is missing or stale. With
+    # several workers each loads its own copy and this process only supervises, so it lets go.
+    if workers == 1:
+        run(get_settings(), host, port, 1, _load_pipeline())
+    else:
+        _check_index()
+        run(get_settings(), host, port, workers)
 
 
 README_START, README_END = "<!-- eval:start -->", "<!-- eval:end -->"
@@ -301,27 +308,50 @@ def eval_compare(
 
 @bench_app.command("api")
 def bench_api_command(
-    url: str = typer.Option(None, "--url", help="A running service; default: start one in this process."),
-    rounds: int = typer.Option(10, min=1, help="Rounds over the benchmark questions."),
-    concurrency: int = typer.Option(4, min=1, max=64, help="Concurrent clients for the throughput run."),
+    url: str = typer.Option(None, "--url", help="A running service (started with QA_RATE_LIMIT= so that the limit does not throttle the benchmark); default: start `qa serve`."),
+    workers: int = typer.Option(0, "--workers", min=0, max=64, help="Workers of the service it starts (0: one per core)."),
+    seconds: float = typer.Option(15, "--seconds", min=1, help="Duration of each concurrency level."),
 ) -> None:
-    """/api/ask p50/p95 over real HTTP (warm, extractive unless an LLM is configured) and throughput."""
-    from qa.api.app import create_app
-    from qa.benchmark import bench_api, serve_in_background
+    """/api/ask over real HTTP with a mix of real questions at concurrency 1, 4, 16: req/s, p50/p95/p99, memory."""
+    import os
+    import tempfile
+    from contextlib import nullcontext
 
-    stop = None
-    if url is None:
-        url, stop = serve_in_background(create_app(get_settings(), _load_pipeline()))
+    from qa.benchmark import bench_api, benchmark_questions, qa_serve_process, service_memory
+
+    settings = get_settings()
+    questions = benchmark_questions(settings)
+    workers = workers or os.cpu_count() or 1
+    log = Path(tempfile.mkstemp(prefix="qa-bench-serve-", suffix=".log")[1])
+    service = nullcontext((url, None)) if url else qa_serve_process(workers, {**os.environ, "QA_RATE_LIMIT": ""}, log)
+    with service as (base_url, process):
+        idle = service_memory(process.pid) if process else None
+        rows = bench_api(base_url, questions, seconds, (1, 4, 16))
+        loaded = service_memory(process.pid) if process else None
+    table = Table(title=f"/api/ask, {len(questions)} real questions, {seconds:g} s per level"
+                        + (f", {workers} workers" if not url else ""))
+    for column in ("clients", "requests", "failed", "req/s", "p50 ms", "p95 ms", "p99 ms"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(str(row["concurrency"]), str(row["requests"]), str(row["failures"]), f"{row['rps']:.1f}",
+                      f"{row['p50']:.1f}", f"{row['p95']:.1f}", f"{row['p99']:.1f}")
+    console.print(table)
+    if idle and loaded:
+        console.print(f"memory of {idle['processes']} processes (supervisor and workers): idle RSS {idle['rss_mb']:.0f} MB "
+                      f"(PSS {idle['pss_mb']:.0f} MB); after the run RSS {loaded['rss_mb']:.0f} MB "
+                      f"(PSS {loaded['pss_mb']:.0f} MB)")
+
+
+def _check_index() -> None:
+    """What loading would refuse (files, model, corpus), without holding the index in this process."""
+    from qa.embedding import load_embedder
+    from qa.store import IndexStoreError, check_index
+
+    settings = get_settings()
     try:
-        figures = bench_api(url, rounds, concurrency)
-    finally:
-        if stop:
-            stop()
-    console.print(
-        f"/api/ask over HTTP: p50 {figures['ask_ms_p50']:.1f} ms, p95 {figures['ask_ms_p95']:.1f} ms "
-        f"over {figures['requests']} requests\n"
-        f"throughput: {figures['throughput_rps']:.1f} requests/s with {figures['concurrency']} concurrent clients"
-    )
+        check_index(settings, load_embedder(settings.embedding_model, settings.cache_dir, settings.embedding_query_prefix))
+    except (IndexStoreError, CorpusError) as exc:
+        fail(str(exc))
 
 
 def _load_pipeline():

@@ -7,10 +7,26 @@ bigrams and Latin words/numbers, weighted by IDF; expansion terms count at a red
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 from qa.chunking import split_sentences
 from qa.lexical import Analyzer
 
 WINDOW_SENTENCES = 2
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff"  # as qa.lexical's tokens
+_CJK_PAIR = re.compile(f"[{_CJK}]{{2}}")
+_SINGLE_TOKEN = re.compile(f"(?<![{_CJK}])[{_CJK}](?![{_CJK}])|[A-Za-z]+|\\d+(?:\\.\\d+)?")
+
+
+@lru_cache(maxsize=65536)
+def _is_cjk_pair(term: str) -> bool:
+    return bool(_CJK_PAIR.fullmatch(term))
+
+
+def _single_tokens(text: str) -> set[str]:
+    """The tokens of `text` that are not CJK bigrams: Latin words (lower-cased), numbers, lone CJK characters."""
+    return {token.lower() for token in _SINGLE_TOKEN.findall(text)}
 
 
 class CoverageScorer:
@@ -36,12 +52,25 @@ class CoverageScorer:
 
     @staticmethod
     def coverage(terms: dict[str, float], text: str) -> float:
-        """Share of the question's term weight present in `text` (0–1)."""
+        """Share of the question's term weight present in `text` (0–1): as if matched against
+        `Analyzer.bigrams(text)`, without building that list on the hot path.
+
+        A CJK bigram is among a text's bigrams exactly when it occurs in the text (two adjacent CJK
+        characters always sit in one run), so it is a substring test. The rarer terms (Latin words,
+        numbers, a lone CJK character) are matched against the text's tokens of those kinds.
+        """
         total = sum(terms.values())
         if not total:
             return 0.0
-        present = set(Analyzer.bigrams(text))
-        return sum(w for term, w in terms.items() if term in present) / total
+        present, tokens = 0.0, None
+        for term, weight in terms.items():
+            if _is_cjk_pair(term):
+                found = term in text
+            else:
+                tokens = tokens if tokens is not None else _single_tokens(text)
+                found = term in tokens
+            present += weight if found else 0.0
+        return present / total
 
     def best_window(self, terms: dict[str, float], text: str) -> float:
         """Best coverage by any run of up to WINDOW_SENTENCES consecutive sentences of `text`."""

@@ -12,11 +12,11 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterable
+from functools import cached_property
 from pathlib import Path
 
 import bm25s
 import jieba
-import jieba.posseg
 import numpy as np
 
 from qa.records import Record
@@ -83,9 +83,21 @@ class Analyzer:
         for word in user_words:
             self._segmenter.add_word(word, freq=USER_WORD_FREQ)
 
+    @cached_property
     def tagger(self) -> jieba.posseg.POSTokenizer:
-        """Part-of-speech tagging over the same segmenter (place names are tagged 'ns')."""
-        return jieba.posseg.POSTokenizer(self._segmenter)
+        """Part-of-speech tagging over the same segmenter (place names are tagged 'ns'), made once.
+
+        It shares the tag table jieba parsed from the same default dictionary when jieba.posseg was
+        imported (here, on first use: that costs seconds and about 70 MB). POSTokenizer() would
+        parse those 349k lines again. Sharing is safe: our user words carry no tags, so jieba never
+        adds to the table.
+        """
+        import jieba.posseg
+
+        tagger = object.__new__(jieba.posseg.POSTokenizer)
+        tagger.tokenizer = self._segmenter
+        tagger.word_tag_tab = jieba.posseg.dt.word_tag_tab
+        return tagger
 
     def words(self, text: str) -> list[str]:
         """Search-mode jieba tokens (whole terms and their parts), lower-cased, without stopwords."""
@@ -137,10 +149,10 @@ class BM25Field:
         """Inverse document frequency of every token, read off the stored sparse matrix."""
         scores = self._model.scores
         indptr = np.append(np.asarray(scores["indptr"]), len(scores["data"]))
-        frequencies = np.diff(indptr)
+        frequencies = np.diff(indptr).astype(np.float64)
         n = scores["num_docs"]
-        return {token: float(np.log(1 + (n - frequencies[i] + 0.5) / (frequencies[i] + 0.5)))
-                for token, i in self._model.vocab_dict.items() if i < len(frequencies)}
+        idf = np.log(1 + (n - frequencies + 0.5) / (frequencies + 0.5)).tolist()
+        return {token: idf[i] for token, i in self._model.vocab_dict.items() if i < len(idf)}
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every document for the query tokens (unknown tokens score nothing)."""

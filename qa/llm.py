@@ -115,8 +115,14 @@ def _claims_for(text: str, n: int) -> str:
 
 
 def _describe(exc: Exception) -> str:
-    name = type(exc).__name__
-    if "Timeout" in name:
+    """The kind of failure, for a citizen's notice and the logs: never the exception's own text,
+    which can carry internals (`TypeError: string indices must be integers`)."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError) or "Timeout" in type(exc).__name__:
         return "timed out"
-    status = getattr(exc, "status_code", None)
-    return f"HTTP {status}" if status else f"{name}: {str(exc)[:120]}"
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code}"
+    if isinstance(exc, openai.APIConnectionError):
+        return "connection failed"
+    return "bad response"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from qa.answering import Draft, ExtractiveAnswerer
@@ -19,6 +20,7 @@ from qa.tokens import count_tokens
 
 AskMode = Literal["auto", "extractive", "llm"]
 NO_LLM_NOTICE = "未配置 LLM，已改用摘录式回答。 / No LLM is configured; answered extractively."
+LLM_BUSY_NOTICE = "大模型正忙，已改用摘录式回答。 / The LLM is busy; answered extractively."
 
 
 def llm_failure_notice(error: LlmError) -> str:
@@ -35,6 +37,13 @@ class Pipeline:
     retriever: Retriever
     extractive: ExtractiveAnswerer
     llm: LlmAnswerer | None
+    # LLM calls block a server thread for seconds; a few slots keep the rest of the threads for
+    # extractive answers, health checks and files, and a question that finds no slot free is
+    # answered extractively at once rather than queued.
+    llm_slots: threading.BoundedSemaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.llm_slots = threading.BoundedSemaphore(self.settings.llm_concurrency)
 
     @classmethod
     def load(cls, settings: Settings) -> Pipeline:
@@ -70,8 +79,8 @@ class Pipeline:
         """Answer one question with citations, or refuse plainly; never raises for a well-formed question."""
         clock = _Clock()
         read, hits, draft = self._retrieve_and_draft(question, top_k, filters, clock)
-        use_llm, notice = self._llm_plan(mode)
-        if use_llm and draft.answerable:
+        use_llm, notice = self._llm_plan(mode, draft.answerable)
+        if use_llm:
             try:
                 checked = self.llm.answer(read.text, hits)
                 clock.lap("answer")
@@ -79,6 +88,8 @@ class Pipeline:
                                     draft, "llm", clock)
             except LlmError as exc:
                 notice = llm_failure_notice(exc)
+            finally:
+                self.llm_slots.release()
         clock.lap("answer")
         return self._result(question, draft.answer, draft.short_answer, draft.answerable, draft.citations,
                             draft, "extractive", clock, notice)
@@ -88,11 +99,11 @@ class Pipeline:
         """("token", text) events as the answer is written, then ("answer", AskResult)."""
         clock = _Clock()
         read, hits, draft = self._retrieve_and_draft(question, top_k, filters, clock)
-        use_llm, notice = self._llm_plan(mode)
-        if use_llm and draft.answerable:
+        use_llm, notice = self._llm_plan(mode, draft.answerable)
+        if use_llm:
             pieces: list[str] = []
-            messages, used = self.llm.prompt(read.text, hits)
             try:
+                messages, used = self.llm.prompt(read.text, hits)
                 for piece in self.llm.stream(messages):
                     pieces.append(piece)
                     yield "token", piece
@@ -103,6 +114,8 @@ class Pipeline:
                 return
             except LlmError as exc:
                 notice = llm_failure_notice(exc)
+            finally:
+                self.llm_slots.release()
         clock.lap("answer")
         yield "token", draft.answer
         yield "answer", self._result(question, draft.answer, draft.short_answer, draft.answerable, draft.citations,
@@ -115,12 +128,15 @@ class Pipeline:
         clock.lap("retrieve")
         return read, hits, self.extractive.answer(read, hits, self.retriever.dense_scores(read, hits))
 
-    def _llm_plan(self, mode: AskMode) -> tuple[bool, str | None]:
-        """Whether to ask the LLM, and the notice to give when it was asked for but is not there."""
-        if mode == "extractive":
+    def _llm_plan(self, mode: AskMode, answerable: bool) -> tuple[bool, str | None]:
+        """Whether to ask the LLM (holding one of its slots: the caller releases it), and the notice
+        to give when it was asked for but is not there or is busy."""
+        if mode == "extractive" or not answerable:
             return False, None
         if self.llm is None:
             return False, (None if mode == "auto" else NO_LLM_NOTICE)
+        if not self.llm_slots.acquire(blocking=False):
+            return False, LLM_BUSY_NOTICE
         return True, None
 
     @staticmethod

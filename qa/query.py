@@ -108,7 +108,7 @@ class QuestionReader:
                  region_names: frozenset[str] = frozenset()) -> None:
         self._region_names = region_names
         self._analyzer = analyzer
-        self._tagger = analyzer.tagger()
+        self._tagger = analyzer.tagger
         self._vocabulary = vocabulary
         self._relative = relative_years(edition_year)
         self._to_simplified = OpenCC("t2s")

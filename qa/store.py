@@ -17,7 +17,7 @@ from pathlib import Path
 
 import faiss
 
-from qa.atomic import building_dir
+from qa.atomic import building_dir, recover_interrupted_swap
 from qa.chunking import chunk_records
 from qa.config import Settings
 from qa.corpus import load_records, records_path
@@ -130,6 +130,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False,
 def read_manifest(folder: Path) -> dict:
     """The index manifest after checking schema and file checksums."""
     rebuild = "rebuild it with `qa index build`"
+    recover_interrupted_swap(folder)
     path = folder / "manifest.json"
     if not path.is_file():
         raise IndexStoreError(f"no index at {folder}: build it with `qa corpus build && qa index build`")
@@ -151,6 +152,11 @@ def read_manifest(folder: Path) -> dict:
 
 def load_index(settings: Settings, embedder: Embedder) -> LoadedIndex:
     """Load the configured index, refusing one that does not match the corpus or the model."""
+    return open_index(settings.index_path(), check_index(settings, embedder))
+
+
+def check_index(settings: Settings, embedder: Embedder) -> dict:
+    """The configured index's manifest, once its files, model, corpus and answer models check out."""
     folder = settings.index_path()
     manifest = read_manifest(folder)
     expected = manifest["embedding"]
@@ -169,7 +175,7 @@ def load_index(settings: Settings, embedder: Embedder) -> LoadedIndex:
         )
     if "models" not in manifest:
         raise IndexStoreError(f"{folder} has no trained answer models; rebuild it with `qa index build`")
-    return open_index(folder, manifest)
+    return manifest
 
 
 def open_index(folder: Path, manifest: dict) -> LoadedIndex:

@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 
 import httpx
 import pytest
@@ -19,6 +13,7 @@ from qa.api.app import create_app
 from qa.textrepair import normalise_for_match
 
 from conftest import CORPUS_DIR, ROOT
+from served import qa_serve
 
 
 @pytest.fixture(scope="module")
@@ -191,42 +186,39 @@ def test_malformed_and_huge_bodies_are_refused(client):
     assert client.post("/api/search", json={"query": ""}).status_code == 422
 
 
-def test_openapi_docs_are_served(client):
-    assert client.get("/docs").status_code == 200
+def test_openapi_tells_the_truth_and_docs_come_from_packaged_assets(client, pipeline, index_settings):
     spec = client.get("/openapi.json").json()
     assert {"/api/ask", "/api/search", "/api/health", "/api/sections/{record_id}"} <= set(spec["paths"])
+    responses = spec["paths"]["/api/ask"]["post"]["responses"]
+    assert {"400", "413", "422", "429", "503"} <= set(responses)
+    question = spec["components"]["schemas"]["AskRequest"]["properties"]["question"]
+    assert question["minLength"] == 1 and question["maxLength"] == 500
+    assert client.get("/docs").status_code == 404  # off by default
+    with TestClient(create_app(index_settings.model_copy(update={"docs": True}), pipeline=pipeline)) as docs_client:
+        page = docs_client.get("/docs")
+        assert page.status_code == 200 and "cdn" not in page.text.lower()
+        assert "/docs-assets/swagger-ui-bundle.js" in page.text
+        assert docs_client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def test_a_stream_that_fails_midway_still_ends_with_error_then_done():
+    from qa.api.ask import _server_sent
+
+    def failing():
+        yield "token", "部分"
+        raise RuntimeError("boom")
+
+    events = [block.split("\n")[0] for block in _server_sent(failing(), lambda result: None)]
+    assert events == ["event: token", "event: error", "event: done"]
 
 
 @pytest.mark.slow
 def test_qa_serve_process_answers_over_http(index_settings, built_index):
-    port = _free_port()
-    env = {**os.environ, "QA_CORPUS_DIR": str(index_settings.corpus_dir), "QA_PARSED_DIR": str(index_settings.parsed_dir),
-           "QA_INDEX_DIR": str(index_settings.index_dir)}
-    process = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("qa serve did not come up")
-        response = httpx.post(f"http://127.0.0.1:{port}/api/ask", json={"question": "区委书记是谁？"}, timeout=30)
+    with qa_serve(index_settings, workers=2) as server:  # two workers: the supervised path
+        response = httpx.post(f"{server.url}/api/ask", json={"question": "区委书记是谁？"}, timeout=30)
         assert response.status_code == 200 and response.json()["citations"]
-        bad = httpx.post(f"http://127.0.0.1:{port}/api/ask", json={"question": ""}, timeout=30)
+        bad = httpx.post(f"{server.url}/api/ask", json={"question": ""}, timeout=30)
         assert bad.status_code == 422
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
 
 
 def test_readme_documents_every_setting():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -30,6 +31,14 @@ def test_search_prints_ranked_hits_as_json(env):
     assert len(hits) == 3 and all(h["section_path"][0] == "附录" and h["page"] for h in hits)
 
 
+def test_search_prints_whole_passages_wrapped_not_cut(env):
+    printed = runner.invoke(app, ["search", "农村饮水 滞纳金", "--k", "2", "--category", "附录"])
+    as_json = json.loads(runner.invoke(app, ["search", "农村饮水 滞纳金", "--k", "2", "--category", "附录", "--json"]).output)
+    assert printed.exit_code == 0
+    flat = re.sub(r"\s", "", printed.output)
+    assert all(re.sub(r"\s", "", hit["text"]) in flat for hit in as_json["results"])
+
+
 def test_search_refuses_an_unknown_category(env):
     result = runner.invoke(app, ["search", "滞纳金", "--category", "不存在"])
     assert result.exit_code == 2 and "unknown filter" in result.output
@@ -39,6 +48,7 @@ def test_ask_prints_answer_short_answer_and_citations(env):
     result = runner.invoke(app, ["ask", "金川区去年GDP多少？"])
     assert result.exit_code == 0, result.output
     assert "262.34亿元" in result.output and "第" in result.output and "[1]" in result.output
+    assert "answered" in result.output
     as_json = json.loads(runner.invoke(app, ["ask", "金川区去年GDP多少？", "--json"]).output)
     assert as_json["short_answer"] in ("262.34亿元", None) and as_json["citations"]
 

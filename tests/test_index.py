@@ -137,15 +137,36 @@ def test_failed_rebuild_leaves_the_previous_index_intact(built_index, index_sett
     with pytest.raises(OSError):
         build_index(settings, embedder, train=lambda index: pytest.fail("never reached"))
     assert read_manifest(settings.index_path()) == before
-    assert sorted(p.name for p in settings.index_dir.iterdir()) == [settings.index_name]
+    assert _leftovers(settings) == []
 
 
 def test_rebuild_replaces_the_index_atomically(built_index, pipeline, index_settings, embedder, tmp_path):
     settings = _copy_index(index_settings, tmp_path)
+    serving = Pipeline.load(settings)  # a service that memory-mapped the old files
+    before = {path.name: path.stat().st_ino for path in settings.index_path().rglob("*") if path.is_file()}
+    stale = settings.index_dir / f".{settings.index_name}.building.killed"  # what a killed build leaves
+    (stale / "bm25_words").mkdir(parents=True)
     manifest = build_index(settings, embedder, train=lambda index: pipeline.index.models)  # fitting is tested elsewhere
     assert read_manifest(settings.index_path())["built_at"] == manifest["built_at"]
-    assert sorted(p.name for p in settings.index_dir.iterdir()) == [settings.index_name]
+    assert _leftovers(settings) == []
+    after = {path.name: path.stat().st_ino for path in settings.index_path().rglob("*") if path.is_file()}
+    assert not set(before.items()) & set(after.items())  # new files, never the mapped ones rewritten in place
+    assert serving.ask("2019年粮食总产量是多少？").citations  # the old mappings still read
     assert Pipeline.load(settings).retriever.search("金川区", k=1)
+
+
+def test_the_loader_recovers_from_a_crash_between_the_two_renames(built_index, index_settings, embedder, tmp_path):
+    settings = _copy_index(index_settings, tmp_path)
+    folder = settings.index_path()
+    folder.rename(folder.parent / f".{folder.name}.old")  # the build died after retiring the old index
+    assert load_index(settings, embedder).chunks
+    assert folder.is_dir() and not (folder.parent / f".{folder.name}.old").exists()
+
+
+def _leftovers(settings) -> list[str]:
+    """What the index folder holds besides the index and the build lock."""
+    return sorted(p.name for p in settings.index_dir.iterdir()
+                  if p.name not in (settings.index_name, f".{settings.index_name}.lock"))
 
 
 def test_real_pretrained_transformer_loads_from_a_local_folder():

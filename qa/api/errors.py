@@ -6,25 +6,33 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.base import BaseHTTPMiddleware
 
 from qa.api.schemas import MAX_QUESTION_CHARS
 from qa.retrieval import UnknownFilterValue
-
-MAX_BODY_BYTES = 64 * 1024
 
 
 class ApiError(Exception):
     """An error with a status, a code and messages in both languages."""
 
-    def __init__(self, status: int, code: str, zh: str, en: str, fields: list[dict] | None = None) -> None:
+    def __init__(self, status: int, code: str, zh: str, en: str, fields: list[dict] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(en)
         self.status, self.code, self.zh, self.en, self.fields = status, code, zh, en, fields or []
+        self.headers = headers or {}
+
+
+class PassThroughError(StarletteHTTPException):
+    """An ApiError raised where FastAPI would swallow anything but an HTTPException: while it reads
+    a request body, it turns every other error into a 400."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(error.status, error.en, error.headers)
+        self.error = error
 
 
 def error_response(error: ApiError) -> JSONResponse:
     body = {"code": error.code, "message_zh": error.zh, "message_en": error.en, "fields": error.fields}
-    return JSONResponse(status_code=error.status, content={"error": body})
+    return JSONResponse(status_code=error.status, content={"error": body}, headers=error.headers)
 
 
 def _explain(error: dict) -> tuple[str, str]:
@@ -37,9 +45,11 @@ def _explain(error: dict) -> tuple[str, str]:
         return f"缺少必填字段 {field}。", f"Missing required field '{field}'."
     if kind == "extra_forbidden":
         return f"不认识的字段 {field}。", f"Unknown field '{field}'."
-    if "empty" in message:
+    if "invalid_text" in message or kind == "string_unicode":
+        return f"字段 {field} 含有无效字符（不是合法的 UTF-8 文本）。", f"Field '{field}' contains invalid text (not valid UTF-8)."
+    if field in ("question", "query") and kind in ("string_too_short", "string_pattern_mismatch"):
         return "问题不能为空。", "The question must not be empty."
-    if "too_long" in message:
+    if field in ("question", "query") and kind == "string_too_long":
         return f"问题不能超过 {MAX_QUESTION_CHARS} 个字符。", f"The question must be at most {MAX_QUESTION_CHARS} characters."
     if field == "top_k" and kind in ("greater_than_equal", "less_than_equal"):
         return "top_k 必须在 1 到 20 之间。", "top_k must be between 1 and 20."
@@ -50,20 +60,7 @@ def _explain(error: dict) -> tuple[str, str]:
     return f"字段 {field} 无效：{message}", f"Field '{field}' is invalid: {message}"
 
 
-class BodySizeLimit(BaseHTTPMiddleware):
-    """Refuse huge request bodies before they are read into memory."""
-
-    async def dispatch(self, request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return error_response(ApiError(413, "body_too_large", f"请求体不能超过 {MAX_BODY_BYTES // 1024} KB。",
-                                           f"The request body must be at most {MAX_BODY_BYTES // 1024} KB."))
-        return await call_next(request)
-
-
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_middleware(BodySizeLimit)
-
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
@@ -79,6 +76,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc)
 
+    @app.exception_handler(PassThroughError)
+    async def passed_through(request: Request, exc: PassThroughError) -> JSONResponse:
+        return error_response(exc.error)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 404:
@@ -86,5 +87,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 400:
             return error_response(ApiError(400, "bad_request", "请求体无法解析。", "The request body could not be parsed."))
         if exc.status_code == 405:
-            return error_response(ApiError(405, "method_not_allowed", "不支持这个请求方法。", "Method not allowed."))
-        return error_response(ApiError(exc.status_code, "http_error", str(exc.detail), str(exc.detail)))
+            return error_response(ApiError(405, "method_not_allowed", "不支持这个请求方法。", "Method not allowed.",
+                                           headers=exc.headers))  # Starlette's carries the Allow header
+        return error_response(ApiError(exc.status_code, "http_error", str(exc.detail), str(exc.detail),
+                                       headers=exc.headers))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
 
 from qa.answers import AskResult, Passage
 from qa.records import Record
@@ -12,6 +12,19 @@ from qa.pipeline import AskMode
 from qa.retrieval import RetrieverMode, SearchFilters
 
 MAX_QUESTION_CHARS = 500
+MAX_FILTER_CHARS = 200
+
+
+def valid_text(value: str) -> str:
+    """Refuse text that cannot be UTF-8: JSON's "\\udc80" escape decodes to a lone surrogate."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("invalid_text") from None
+    return value
+
+
+FilterValue = Annotated[StrictStr, Field(max_length=MAX_FILTER_CHARS), AfterValidator(valid_text)]
 
 
 class Filters(BaseModel):
@@ -19,8 +32,8 @@ class Filters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    yearbook: StrictStr | list[StrictStr] | None = None
-    category: StrictStr | list[StrictStr] | None = None
+    yearbook: FilterValue | list[FilterValue] | None = None
+    category: FilterValue | list[FilterValue] | None = None
 
     def to_search(self) -> SearchFilters:
         def listed(value: str | list[str] | None) -> list[str] | None:
@@ -29,26 +42,33 @@ class Filters(BaseModel):
         return SearchFilters(yearbook=listed(self.yearbook), category=listed(self.category))
 
 
+def _integral_float(value: object) -> object:
+    """JSON Schema counts 18.0 as an integer, so the API does too; "5", 5.5 and true stay errors."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WholeNumber = Annotated[StrictInt, BeforeValidator(_integral_float)]
+
+
 class _Query(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    top_k: StrictInt = Field(5, ge=1, le=20, description="Passages to return (1–20).")
+    top_k: WholeNumber = Field(5, ge=1, le=20, description="Passages to return (1–20).")
     filters: Filters = Field(default_factory=Filters)
 
 
+QuestionText = Annotated[StrictStr, Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=r"\S"),
+                         AfterValidator(valid_text)]
+
+
 def _clean_question(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("empty")
-    if len(value) > MAX_QUESTION_CHARS:
-        raise ValueError("too_long")
-    return value
+    return value.strip()
 
 
 class AskRequest(_Query):
     """A question in everyday Chinese."""
 
-    question: StrictStr = Field(description=f"The question (1–{MAX_QUESTION_CHARS} characters).")
+    question: QuestionText = Field(description=f"The question (1–{MAX_QUESTION_CHARS} characters).")
     mode: AskMode = Field(
         "auto", description="auto: LLM when configured, else extractive; extractive: no model; llm: require the LLM."
     )
@@ -63,7 +83,7 @@ class AskRequest(_Query):
 class SearchRequest(_Query):
     """Keywords or a question; returns ranked passages."""
 
-    query: StrictStr = Field(description=f"Query text (1–{MAX_QUESTION_CHARS} characters).")
+    query: QuestionText = Field(description=f"Query text (1–{MAX_QUESTION_CHARS} characters).")
     retriever: RetrieverMode = Field(
         "hybrid", description="Which retriever ranks the passages (evaluators compare them).")
 
@@ -111,3 +131,28 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+def publish_known_filters(openapi: dict[str, Any], yearbooks: list[str], categories: list[str]) -> None:
+    """Write the served index's yearbooks and categories into the Filters schema as enums, so that
+    the published contract names exactly the values that do not get a 422 `unknown_filter`."""
+    properties = openapi["components"]["schemas"]["Filters"]["properties"]
+    for name, known in (("yearbook", yearbooks), ("category", categories)):
+        for option in properties[name]["anyOf"]:
+            target = option.get("items") if option.get("type") == "array" else option
+            if target and target.get("type") == "string":
+                target["enum"] = list(known)
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorResponse, "description": description}
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _error("The body could not be decoded (not UTF-8, not parsable)."),
+    408: _error("The body did not arrive in time."),
+    413: _error("The body is larger than the limit."),
+    422: _error("A field is missing, of the wrong type or out of range."),
+    429: _error("Too many requests from this client; see Retry-After."),
+    503: _error("The service is at capacity; see Retry-After."),
+}

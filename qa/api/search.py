@@ -8,12 +8,12 @@ from fastapi import APIRouter
 
 from qa.answering import passage_of
 from qa.api.deps import PipelineDep
-from qa.api.schemas import ErrorResponse, SearchRequest, SearchResponse
+from qa.api.schemas import ERROR_RESPONSES, SearchRequest, SearchResponse
 
 router = APIRouter()
 
 
-@router.post("/api/search", response_model=SearchResponse, responses={422: {"model": ErrorResponse}})
+@router.post("/api/search", response_model=SearchResponse, responses=ERROR_RESPONSES)
 def search(request: SearchRequest, pipeline: PipelineDep) -> SearchResponse:
     """Search the yearbooks: passages with their section path and printed page, best first."""
     started = time.perf_counter()

@@ -1,0 +1,105 @@
+"""Running the service: uvicorn with a header deadline, one or more workers, and reload on SIGHUP.
+
+uvicorn bounds idle keep-alive connections but not a client that opens a connection and sends its
+headers slowly (or never): each such connection is held forever. `HeaderDeadline` closes it with
+a 408 once `QA_HEADER_TIMEOUT_S` passes before the headers are complete. Bodies are bounded by
+`qa.api.limits.BoundedBodies`.
+
+With several workers uvicorn's supervisor owns SIGHUP: it starts a fresh worker (which loads the
+index `qa index build` last completed) and retires an old one only once the new one serves, one
+at a time. A single worker reloads in place on SIGHUP (see `qa.api.admin`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import os
+import tempfile
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from qa.config import Settings, get_settings
+
+REQUEST_TIMEOUT = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                   b"connection: close\r\ncontent-length: 16\r\n\r\nRequest Timeout\n")
+
+
+class HeaderDeadline(HttpToolsProtocol):
+    """uvicorn's httptools protocol, plus a deadline from a connection's (or request's) first byte to its last header."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.header_timeout_s = get_settings().header_timeout_s
+        self.header_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm()
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self.header_deadline = self.loop.call_later(self.header_timeout_s, self._expire)
+
+    def _disarm(self) -> None:
+        if self.header_deadline is not None:
+            self.header_deadline.cancel()
+            self.header_deadline = None
+
+    def _expire(self) -> None:
+        self.header_deadline = None
+        if self.cycle is not None and not self.cycle.response_complete:
+            return  # a request is being answered; its body is BoundedBodies' business
+        if not self.transport.is_closing():
+            self.transport.write(REQUEST_TIMEOUT)
+            self.transport.close()
+
+
+def app_factory():
+    """What each worker process builds: the app over the settings in its environment."""
+    from qa.api.app import create_app
+
+    return create_app(get_settings())
+
+
+def run(settings: Settings, host: str, port: int, workers: int, preloaded=None) -> None:
+    """Serve until stopped. One worker serves `preloaded` in this process; more are spawned by uvicorn."""
+    import uvicorn
+
+    common = dict(host=host, port=port, http=HeaderDeadline, log_config=_log_config(), access_log=False,
+                  timeout_graceful_shutdown=30,
+                  limit_concurrency=settings.max_concurrent_requests * 4)  # a backstop for connections
+    if workers == 1:
+        from qa.api.app import create_app
+
+        uvicorn.run(create_app(settings, preloaded), **common)
+    else:
+        # Workers write their metrics here for /metrics to add up (see qa.api.observability).
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="qa-metrics-"))
+        # The replacement worker must load the index before the supervisor's patience runs out.
+        uvicorn.run("qa.api.server:app_factory", factory=True, workers=workers, timeout_worker_healthcheck=300,
+                    **common)
+
+
+def _log_config() -> dict:
+    """uvicorn's logging, plus the service's own JSON request lines (logger `qa.access`) on stdout."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["json_line"] = {"format": "%(message)s"}
+    config["handlers"]["json_line"] = {"class": "logging.StreamHandler", "formatter": "json_line",
+                                       "stream": "ext://sys.stdout"}
+    config["loggers"]["qa.access"] = {"handlers": ["json_line"], "level": "INFO", "propagate": False}
+    return config
