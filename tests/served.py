@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ class Served:
     url: str
     port: int
     log: Path
+    process: subprocess.Popen
 
     def output(self) -> str:
         """What the process has written so far (stdout and stderr: uvicorn's log and the JSON request lines)."""
@@ -29,5 +31,5 @@ def qa_serve(settings, workers: int = 1, **env: str) -> Iterator[Served]:
     environment = {**os.environ, "QA_CORPUS_DIR": str(settings.corpus_dir), "QA_PARSED_DIR": str(settings.parsed_dir),
                    "QA_INDEX_DIR": str(settings.index_dir), "QA_INDEX_NAME": settings.index_name, **env}
     log = Path(tempfile.mkstemp(prefix="qa-serve-", suffix=".log")[1])
-    with qa_serve_process(workers, environment, log) as (url, _process):
-        yield Served(url, int(url.rsplit(":", 1)[1]), log)
+    with qa_serve_process(workers, environment, log) as (url, process):
+        yield Served(url, int(url.rsplit(":", 1)[1]), log, process)

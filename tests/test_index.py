@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from importlib import resources
 
 import numpy as np
@@ -167,6 +169,29 @@ def _leftovers(settings) -> list[str]:
     """What the index folder holds besides the index and the build lock."""
     return sorted(p.name for p in settings.index_dir.iterdir()
                   if p.name not in (settings.index_name, f".{settings.index_name}.lock"))
+
+
+def test_the_numpy_static_embedder_equals_sentence_transformers(index_settings, embedder):
+    from sentence_transformers import SentenceTransformer
+
+    from qa.embedding import STATIC_ZH, StaticEmbedder, TransformerEmbedder
+
+    assert isinstance(embedder, StaticEmbedder)
+    reference = TransformerEmbedder(STATIC_ZH, SentenceTransformer(
+        str(index_settings.cache_dir / "models" / STATIC_ZH), device="cpu"))
+    texts = ["金川区2019年地区生产总值是多少", "", "GDP 262.34亿元", "羊存栏15.7万只，同比增长7.53%"]
+    assert embedder.fingerprint == reference.fingerprint
+    assert np.allclose(embedder.embed_documents(texts), reference.embed_documents(texts), atol=1e-6)
+
+
+def test_serving_the_static_model_never_imports_torch(index_settings, built_index):
+    script = ("import sys; from qa.config import Settings; from qa.pipeline import Pipeline; "
+              f"p = Pipeline.load(Settings(corpus_dir={str(index_settings.corpus_dir)!r}, "
+              f"parsed_dir={str(index_settings.parsed_dir)!r}, index_dir={str(index_settings.index_dir)!r})); "
+              "p.ask('区委书记是谁？'); print(sorted(m for m in ('torch', 'sentence_transformers', 'sklearn') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_real_pretrained_transformer_loads_from_a_local_folder():
