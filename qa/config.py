@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     # --- evaluation ----------------------------------------------------------------------------
     eval_dataset: Path = Field(Path("eval/jinchuan-2020.jsonl"), description="Default data set for `qa eval`.")
     eval_reports_dir: Path = Field(Path("eval/reports"), description="Where `qa eval` writes its runs.")
+
+    # --- service ------------------------------------------------------------------------------------
+    data_dir: Path = Field(Path("var"), description="Folder for the service's own data (citizen feedback in feedback.sqlite3).")
+    admin_token: SecretStr | None = Field(
+        None, description="Bearer token for /api/admin/*. Unset or empty: the admin routes answer 404.")
 
     # --- LLM (optional) --------------------------------------------------------------------------
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1. Unset: extractive only.")

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from qa.config import Settings
@@ -64,3 +72,49 @@ def pipeline(index_settings, built_index):
     from qa.pipeline import Pipeline
 
     return Pipeline.load(index_settings)
+
+
+class QaServe:
+    """A real `qa serve` process (`python -m qa.cli serve`) on a free loopback port, for tests over HTTP.
+
+    `start()` returns at once, so several processes load their index side by side; `wait()` blocks
+    until /api/health answers.
+    """
+
+    def __init__(self, settings: Settings, **env: str) -> None:
+        self.env = {**os.environ, "QA_CORPUS_DIR": str(settings.corpus_dir), "QA_PARSED_DIR": str(settings.parsed_dir),
+                    "QA_INDEX_DIR": str(settings.index_dir), **env}
+        self.process: subprocess.Popen | None = None
+        self.log = tempfile.TemporaryFile()  # the server's output, shown if it fails to start
+        self.url = ""
+
+    def start(self) -> QaServe:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(port)], cwd=ROOT,
+                                        env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        return self
+
+    def wait(self) -> QaServe:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.log.seek(0)
+                pytest.fail(f"qa serve exited with {self.process.returncode}: {self.log.read()[-2000:].decode(errors='replace')}")
+            try:
+                if httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        pytest.fail("qa serve did not come up")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            self.process.wait(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 
 import httpx
 import pytest
@@ -18,7 +12,7 @@ from fastapi.testclient import TestClient
 from qa.api.app import create_app
 from qa.textrepair import normalise_for_match
 
-from conftest import CORPUS_DIR, ROOT
+from conftest import CORPUS_DIR, ROOT, QaServe
 
 
 @pytest.fixture(scope="module")
@@ -197,36 +191,17 @@ def test_openapi_docs_are_served(client):
     assert {"/api/ask", "/api/search", "/api/health", "/api/sections/{record_id}"} <= set(spec["paths"])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_qa_serve_process_answers_over_http(index_settings, built_index):
-    port = _free_port()
-    env = {**os.environ, "QA_CORPUS_DIR": str(index_settings.corpus_dir), "QA_PARSED_DIR": str(index_settings.parsed_dir),
-           "QA_INDEX_DIR": str(index_settings.index_dir)}
-    process = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    server = QaServe(index_settings).start()
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("qa serve did not come up")
-        response = httpx.post(f"http://127.0.0.1:{port}/api/ask", json={"question": "区委书记是谁？"}, timeout=30)
+        url = server.wait().url
+        response = httpx.post(f"{url}/api/ask", json={"question": "区委书记是谁？"}, timeout=30)
         assert response.status_code == 200 and response.json()["citations"]
-        bad = httpx.post(f"http://127.0.0.1:{port}/api/ask", json={"question": ""}, timeout=30)
+        bad = httpx.post(f"{url}/api/ask", json={"question": ""}, timeout=30)
         assert bad.status_code == 422
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        server.stop()
 
 
 def test_readme_documents_every_setting():

@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from qa import __version__
-from qa.api import ask, browse, health, search, sections
+from qa.api import admin, ask, browse, feedback, health, search, sections
 from qa.api.errors import install_error_handlers
 from qa.api.web import install_web
 from qa.config import Settings, get_settings
+from qa.feedback import FEEDBACK_FILE, FeedbackStore
 from qa.pipeline import Pipeline
 
 
@@ -20,7 +21,9 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.pipeline = pipeline or Pipeline.load(settings or get_settings())
+        app.state.settings = settings or get_settings()
+        app.state.pipeline = pipeline or Pipeline.load(app.state.settings)
+        app.state.feedback = FeedbackStore(app.state.settings.data_dir / FEEDBACK_FILE)  # the file opens on first use
         yield
 
     app = FastAPI(
@@ -30,7 +33,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (ask, search, sections, browse, health):
+    for module in (ask, search, sections, browse, health, feedback, admin):
         app.include_router(module.router)
     install_web(app)
     return app

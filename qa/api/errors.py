@@ -17,14 +17,16 @@ MAX_BODY_BYTES = 64 * 1024
 class ApiError(Exception):
     """An error with a status, a code and messages in both languages."""
 
-    def __init__(self, status: int, code: str, zh: str, en: str, fields: list[dict] | None = None) -> None:
+    def __init__(self, status: int, code: str, zh: str, en: str, fields: list[dict] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(en)
         self.status, self.code, self.zh, self.en, self.fields = status, code, zh, en, fields or []
+        self.headers = headers  # e.g. WWW-Authenticate on a 401
 
 
 def error_response(error: ApiError) -> JSONResponse:
     body = {"code": error.code, "message_zh": error.zh, "message_en": error.en, "fields": error.fields}
-    return JSONResponse(status_code=error.status, content={"error": body})
+    return JSONResponse(status_code=error.status, content={"error": body}, headers=error.headers)
 
 
 def _explain(error: dict) -> tuple[str, str]:
@@ -45,6 +47,16 @@ def _explain(error: dict) -> tuple[str, str]:
         return "top_k 必须在 1 到 20 之间。", "top_k must be between 1 and 20."
     if field == "mode":
         return "mode 只能是 auto、extractive 或 llm。", "mode must be one of auto, extractive, llm."
+    if kind in ("string_too_long", "too_long", "string_too_short", "too_short"):
+        limits = error.get("ctx", {})
+        unit_zh, unit_en = ("个字符", "characters") if kind.startswith("string_") else ("项", "items")
+        if "max_length" in limits:
+            return (f"字段 {field} 不能超过 {limits['max_length']} {unit_zh}。",
+                    f"Field '{field}' must be at most {limits['max_length']} {unit_en}.")
+        return (f"字段 {field} 至少要有 {limits['min_length']} {unit_zh}。",
+                f"Field '{field}' must be at least {limits['min_length']} {unit_en}.")
+    if kind == "invalid_unicode":
+        return f"字段 {field} 含有无效的 Unicode 字符。", f"Field '{field}' holds invalid Unicode (a lone surrogate)."
     if kind.endswith("_type") or kind.startswith(("int_", "string_", "bool_", "model_")):
         return f"字段 {field} 的类型不对。", f"Field '{field}' has the wrong type."
     return f"字段 {field} 无效：{message}", f"Field '{field}' is invalid: {message}"
