@@ -96,7 +96,7 @@ class QaServe:
         return self
 
     def wait(self) -> QaServe:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # loading the index takes a minute on a busy machine
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 self.log.seek(0)

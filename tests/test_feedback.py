@@ -1,20 +1,21 @@
-"""Citizen feedback over real HTTP: two real `qa serve` processes share one SQLite file, as workers would.
-
-`open_server` has no admin token (admin routes are 404 there); `admin_server` has one. Both write to
-the same feedback file, so every concurrency test is also a multi-process test.
+"""Citizen feedback over real HTTP against a real `qa serve` process, restarted once; the store alone
+from several processes at once, as `qa serve --workers N` will run it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
+from qa.api.app import create_app
 from qa.cli import app as cli_app
 from qa.config import get_settings
 from qa.evaluation.dataset import DatasetError, EvalRecord, load_dataset
@@ -22,71 +23,68 @@ from qa.evaluation.from_feedback import FeedbackEvalRecord
 from qa.feedback import FEEDBACK_FILE, SCHEMA_VERSION, FeedbackStore, FeedbackStoreError, NewFeedback
 
 from conftest import QaServe
+from feedback_writer import insert_from_threads
+from fake_llm import running_server
 
-pytestmark = pytest.mark.slow
 TOKEN = "s3cret-admin-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-class Servers:
-    """The two processes over one data folder; `restart()` stops both and starts them again."""
+class Server:
+    """One `qa serve` process with an admin token over a data folder that outlives it."""
 
-    def __init__(self, settings, data_dir) -> None:
-        self.open = QaServe(settings, QA_DATA_DIR=str(data_dir), QA_ADMIN_TOKEN="")
-        self.admin = QaServe(settings, QA_DATA_DIR=str(data_dir), QA_ADMIN_TOKEN=TOKEN)
+    def __init__(self, settings, data_dir: Path) -> None:
+        self.process = QaServe(settings, QA_DATA_DIR=str(data_dir), QA_ADMIN_TOKEN=TOKEN)
 
-    def start(self) -> Servers:
-        for server in (self.open.start(), self.admin.start()):  # both load their index at once
-            server.wait()
-        return self
-
-    def stop(self) -> None:
-        for server in (self.open, self.admin):
-            server.stop()
+    @property
+    def url(self) -> str:
+        return self.process.url
 
     def restart(self) -> None:
-        self.stop()
-        self.start()
+        self.process.stop()
+        self.process.start().wait()
 
     def total(self) -> int:
-        response = httpx.get(f"{self.admin.url}/api/admin/feedback", params={"limit": 1}, headers=AUTH, timeout=30)
+        response = httpx.get(f"{self.url}/api/admin/feedback", params={"limit": 1}, headers=AUTH, timeout=30)
         assert response.status_code == 200, response.text
         return response.json()["total"]
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
+def data_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("feedback-data")
 
 
 @pytest.fixture(scope="module")
-def servers(index_settings, built_index, data_dir):
-    running = Servers(index_settings, data_dir).start()
+def server(index_settings, built_index, data_dir):
+    running = Server(index_settings, data_dir)
+    running.process.start().wait()
     yield running
-    running.stop()
+    running.process.stop()
 
 
 @pytest.fixture(scope="module")
-def answered(servers) -> dict:
+def answered(server) -> dict:
     """A real answer from the service, as the page would show it."""
-    response = httpx.post(f"{servers.open.url}/api/ask", json={"question": "金川区去年GDP多少？"}, timeout=30)
+    response = httpx.post(f"{server.url}/api/ask", json={"question": "金川区去年GDP多少？"}, timeout=30)
     assert response.status_code == 200
     return response.json()
 
 
-def test_feedback_is_stored_with_utc_time_and_the_serving_index(servers, answered, data_dir):
+@pytest.mark.slow
+def test_feedback_is_stored_with_utc_time_and_the_serving_index(server, answered, data_dir):
     chunk_ids = [citation["chunk_id"] for citation in answered["citations"]]
     assert chunk_ids
     posted = {"question": answered["question"], "answer": answered["answer"], "verdict": "wrong",
               "comment": "数字好像不对", "chunk_ids": chunk_ids}
-    response = httpx.post(f"{servers.open.url}/api/feedback", json=posted, timeout=30)
+    response = httpx.post(f"{server.url}/api/feedback", json=posted, timeout=30)
     assert response.status_code == 201, response.text
     created = response.json()
 
-    listing = httpx.get(f"{servers.admin.url}/api/admin/feedback", headers=AUTH, timeout=30).json()
+    listing = httpx.get(f"{server.url}/api/admin/feedback", headers=AUTH, timeout=30).json()
     stored = next(item for item in listing["items"] if item["id"] == created["id"])
     assert {key: stored[key] for key in posted} == posted
-    built_at = httpx.get(f"{servers.open.url}/api/health", timeout=30).json()["index"]["built_at"]
+    built_at = httpx.get(f"{server.url}/api/health", timeout=30).json()["index"]["built_at"]
     assert stored["index_built_at"] == built_at
     assert stored["yearbook"] == "jinchuan-2020" and stored["category"] == answered["citations"][0]["section_path"][0]
     moment = datetime.fromisoformat(stored["created_at"])
@@ -103,6 +101,7 @@ def test_feedback_is_stored_with_utc_time_and_the_serving_index(servers, answere
 GOOD = {"question": "区委书记是谁？", "answer": "区委书记是某某。[1]", "verdict": "correct"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("body", "needle"), [
     (json.dumps({**GOOD, "verdict": "meh"}), "verdict"),
     (json.dumps({**GOOD, "verdict": None}), "verdict"),
@@ -123,67 +122,86 @@ GOOD = {"question": "区委书记是谁？", "answer": "区委书记是某某。
     ('{"question": "金川", "answer": "a", "verdict": "wrong", "chunk_ids": ["\\udc80"]}', "Unicode"),
     ('{"question": "金川", "answer": "a", "verdict": "wr', "JSON"),
 ])
-def test_bad_feedback_gets_a_4xx_in_both_languages_and_stores_nothing(servers, body, needle):
-    before = servers.total()
-    response = httpx.post(f"{servers.open.url}/api/feedback", content=body.encode(),
+def test_bad_feedback_gets_a_4xx_in_both_languages_and_stores_nothing(server, body, needle):
+    before = server.total()
+    response = httpx.post(f"{server.url}/api/feedback", content=body.encode(),
                           headers={"content-type": "application/json"}, timeout=30)
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert needle in error["message_zh"] + error["message_en"] and error["message_zh"] and error["message_en"]
-    assert servers.total() == before
+    assert server.total() == before
 
 
-def test_a_huge_body_is_refused_before_it_is_read(servers):
-    response = httpx.post(f"{servers.open.url}/api/feedback", json={**GOOD, "comment": "评" * 100_000}, timeout=30)
+@pytest.mark.slow
+def test_a_huge_body_is_refused_before_it_is_read(server):
+    response = httpx.post(f"{server.url}/api/feedback", json={**GOOD, "comment": "评" * 100_000}, timeout=30)
     assert response.status_code == 413
 
 
-async def _post_all(urls: list[str], count: int) -> list[httpx.Response]:
+async def _post_all(url: str, count: int) -> list[httpx.Response]:
     limits = httpx.Limits(max_connections=count, max_keepalive_connections=0)
-    async with httpx.AsyncClient(limits=limits, timeout=120) as client:
+    async with httpx.AsyncClient(limits=limits, timeout=300) as client:
         return await asyncio.gather(*[
-            client.post(f"{urls[n % len(urls)]}/api/feedback",
+            client.post(f"{url}/api/feedback",
                         json={"question": f"并发测试问题 {n}", "answer": f"回答 {n}", "verdict": "unclear"})
             for n in range(count)
         ])
 
 
-def test_a_thousand_concurrent_posts_to_two_processes_all_survive_a_restart(servers):
-    before = servers.total()
-    responses = asyncio.run(_post_all([servers.open.url, servers.admin.url], 1000))
+@pytest.mark.slow
+def test_a_thousand_concurrent_posts_are_all_stored_and_survive_a_restart(server):
+    before = server.total()
+    responses = asyncio.run(_post_all(server.url, 1000))
     assert [r.status_code for r in responses] == [201] * 1000
     ids = {r.json()["id"] for r in responses}
-    assert len(ids) == 1000 and servers.total() == before + 1000
+    assert len(ids) == 1000 and server.total() == before + 1000
 
-    servers.restart()
-    assert servers.total() == before + 1000
-    listing = httpx.get(f"{servers.admin.url}/api/admin/feedback", params={"limit": 500, "verdict": "unclear"},
-                        headers=AUTH, timeout=30).json()
-    newest = listing["items"]
+    server.restart()
+    assert server.total() == before + 1000
+    url = f"{server.url}/api/admin/feedback"
+    newest = httpx.get(url, params={"limit": 500, "verdict": "unclear"}, headers=AUTH, timeout=30).json()["items"]
     assert [item["id"] for item in newest] == sorted(ids, reverse=True)[:500]  # newest first
-    second = httpx.get(f"{servers.admin.url}/api/admin/feedback", params={"limit": 500, "offset": 500,
-                       "verdict": "unclear"}, headers=AUTH, timeout=30).json()["items"]
-    assert {item["id"] for item in newest + second} == ids
-    assert {item["question"] for item in newest + second} == {f"并发测试问题 {n}" for n in range(1000)}
+    rest = httpx.get(url, params={"limit": 500, "offset": 500, "verdict": "unclear"}, headers=AUTH, timeout=30).json()["items"]
+    assert {item["id"] for item in newest + rest} == ids
+    assert {item["question"] for item in newest + rest} == {f"并发测试问题 {n}" for n in range(1000)}
 
 
-def test_admin_routes_are_404_without_a_configured_token(servers):
-    for headers in ({}, AUTH):
-        response = httpx.get(f"{servers.open.url}/api/admin/feedback", headers=headers, timeout=30)
-        assert response.status_code == 404 and response.json()["error"]["message_en"]
+def test_the_store_keeps_every_write_from_several_processes_and_threads(tmp_path):
+    path = tmp_path / FEEDBACK_FILE  # a fresh file: the processes also race to create the schema
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=insert_from_threads, args=(path, worker, 4, 50)) for worker in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert [worker.exitcode for worker in workers] == [0] * 4
+    store = FeedbackStore(path)
+    questions = [record.question for record in store.newest(1000)]
+    assert store.count() == len(set(questions)) == 800
 
 
+def test_admin_routes_are_404_without_a_configured_token(index_settings, pipeline, tmp_path):
+    settings = index_settings.model_copy(update={"data_dir": tmp_path, "admin_token": None})
+    with running_server(create_app(settings, pipeline)) as url:
+        for headers in ({}, AUTH):
+            response = httpx.get(f"{url}/api/admin/feedback", headers=headers, timeout=30)
+            assert response.status_code == 404 and response.json()["error"]["message_en"]
+    assert not any(tmp_path.iterdir())  # nothing was created
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"},
                                      {"Authorization": TOKEN}, {"Authorization": f"Bearer {TOKEN}x"}])
-def test_admin_routes_need_the_bearer_token(servers, headers):
-    response = httpx.get(f"{servers.admin.url}/api/admin/feedback", headers=headers, timeout=30)
+def test_admin_routes_need_the_bearer_token(server, headers):
+    response = httpx.get(f"{server.url}/api/admin/feedback", headers=headers, timeout=30)
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith("Bearer")
     assert response.json()["error"]["message_zh"]
 
 
-def test_admin_listing_pages_and_refuses_bad_paging(servers):
-    url = f"{servers.admin.url}/api/admin/feedback"
+@pytest.mark.slow
+def test_admin_listing_pages_and_refuses_bad_paging(server):
+    url = f"{server.url}/api/admin/feedback"
     page = httpx.get(url, params={"limit": 2, "offset": 1}, headers=AUTH, timeout=30)
     assert page.status_code == 200
     body = page.json()
@@ -193,11 +211,12 @@ def test_admin_listing_pages_and_refuses_bad_paging(servers):
         assert httpx.get(url, params=params, headers=AUTH, timeout=30).status_code == 422
 
 
-def test_export_writes_eval_shaped_jsonl_for_an_evaluator_to_fill(servers, answered, data_dir, tmp_path, monkeypatch):
+@pytest.mark.slow
+def test_export_writes_eval_shaped_jsonl_for_an_evaluator_to_fill(server, answered, data_dir, tmp_path, monkeypatch):
     for verdict in ("wrong", "correct"):
         posted = {"question": answered["question"], "answer": answered["answer"], "verdict": verdict,
                   "chunk_ids": [c["chunk_id"] for c in answered["citations"]]}
-        assert httpx.post(f"{servers.open.url}/api/feedback", json=posted, timeout=30).status_code == 201
+        assert httpx.post(f"{server.url}/api/feedback", json=posted, timeout=30).status_code == 201
     monkeypatch.setenv("QA_DATA_DIR", str(data_dir))
     get_settings.cache_clear()
     out = tmp_path / "wrong.jsonl"

@@ -16,13 +16,25 @@ from qa.retrieval import RetrieverMode, SearchFilters
 MAX_QUESTION_CHARS = 500
 
 
+def _encodable(value: str) -> str:
+    """JSON may carry a lone surrogate (\\udc80) that no UTF-8 store or response can hold: refuse it here."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PydanticCustomError("invalid_unicode", "text holds a lone surrogate, which is not valid Unicode") from None
+    return value
+
+
+Text = Annotated[StrictStr, AfterValidator(_encodable)]
+
+
 class Filters(BaseModel):
     """Restrict to yearbooks and/or categories (类目); a single value or a list."""
 
     model_config = ConfigDict(extra="forbid")
 
-    yearbook: StrictStr | list[StrictStr] | None = None
-    category: StrictStr | list[StrictStr] | None = None
+    yearbook: Text | list[Text] | None = None
+    category: Text | list[Text] | None = None
 
     def to_search(self) -> SearchFilters:
         def listed(value: str | list[str] | None) -> list[str] | None:
@@ -39,7 +51,7 @@ class _Query(BaseModel):
 
 
 def _clean_question(value: str) -> str:
-    value = value.strip()
+    value = _encodable(value).strip()
     if not value:
         raise ValueError("empty")
     if len(value) > MAX_QUESTION_CHARS:
@@ -81,18 +93,6 @@ MAX_ANSWER_CHARS = 4000  # an LLM answer with its markers; extractive ones stay 
 MAX_COMMENT_CHARS = 1000
 MAX_CHUNK_IDS = 20  # top_k's upper bound: no answer cites more passages
 MAX_CHUNK_ID_CHARS = 200
-
-
-def _encodable(value: str) -> str:
-    """JSON may carry a lone surrogate (\\udc80) that no UTF-8 store or response can hold: refuse it here."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise PydanticCustomError("invalid_unicode", "text holds a lone surrogate, which is not valid Unicode") from None
-    return value
-
-
-Text = Annotated[StrictStr, AfterValidator(_encodable)]
 
 
 class FeedbackRequest(BaseModel):

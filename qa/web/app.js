@@ -156,7 +156,7 @@ async function ask(question) {
 
 // --- feedback: 👍 / 👎 under each answer -------------------------------------------------------------
 function offerFeedback(result) {
-  state.shown = { question: result.question, answer: result.answer, chunk_ids: result.citations.map((c) => c.chunk_id) };
+  state.shown = { question: result.question, answer: result.answer, chunk_ids: [...new Set(result.citations.map((c) => c.chunk_id))] };
   for (const button of document.querySelectorAll("#feedback button")) {
     button.disabled = false;
     button.setAttribute("aria-pressed", "false");
