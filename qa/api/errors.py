@@ -55,7 +55,7 @@ def _explain(error: dict) -> tuple[str, str]:
                     f"Field '{field}' must be at most {limits['max_length']} {unit_en}.")
         return (f"字段 {field} 至少要有 {limits['min_length']} {unit_zh}。",
                 f"Field '{field}' must be at least {limits['min_length']} {unit_en}.")
-    if kind == "invalid_unicode":
+    if kind in ("invalid_unicode", "string_unicode"):  # the second: pydantic-core's own check on constrained strings
         return f"字段 {field} 含有无效的 Unicode 字符。", f"Field '{field}' holds invalid Unicode (a lone surrogate)."
     if kind.endswith("_type") or kind.startswith(("int_", "string_", "bool_", "model_")):
         return f"字段 {field} 的类型不对。", f"Field '{field}' has the wrong type."
