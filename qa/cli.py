@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NoReturn, get_args
+from typing import Literal, NoReturn, get_args
 
 import typer
 from rich.console import Console
@@ -19,6 +19,8 @@ index_app = typer.Typer(help="Build the hybrid (BM25 + FAISS) index from the par
 app.add_typer(index_app, name="index")
 eval_app = typer.Typer(help="Score a configuration on an evaluation set; compare two runs.", invoke_without_command=True)
 app.add_typer(eval_app, name="eval")
+feedback_app = typer.Typer(help="Citizen feedback stored by the service.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
 bench_app = typer.Typer(help="Benchmarks that print speed and size figures.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 console = Console()
@@ -352,6 +354,36 @@ def _check_index() -> None:
         check_index(settings, load_embedder(settings.embedding_model, settings.cache_dir, settings.embedding_query_prefix))
     except (IndexStoreError, CorpusError) as exc:
         fail(str(exc))
+
+
+ExportFormat = Literal["jsonl"]
+
+
+@feedback_app.command("export")
+def feedback_export(
+    export_format: str = typer.Option("jsonl", "--format", help="jsonl: one eval-shaped record per line."),
+    out: Path = typer.Option(None, "--out", help="File to write (atomically); default: standard output."),
+    verdict: str = typer.Option(None, "--verdict", help="Only correct, wrong or unclear."),
+) -> None:
+    """Write stored feedback as evaluation questions (see eval/README.md), gold fields left for an evaluator."""
+    from qa.evaluation.from_feedback import eval_records
+    from qa.feedback import FEEDBACK_FILE, FeedbackStore, FeedbackStoreError, Verdict
+
+    _check_choice("--format", export_format, ExportFormat)
+    if verdict is not None:
+        _check_choice("--verdict", verdict, Verdict)
+    store = FeedbackStore(get_settings().data_dir / FEEDBACK_FILE)
+    try:
+        lines = [record.model_dump_json() + "\n" for record in eval_records(store.oldest_first(verdict))]
+    except FeedbackStoreError as exc:
+        fail(str(exc))
+    if out is None:
+        typer.echo("".join(lines), nl=False)
+        return
+    from qa.atomic import write_text_atomic
+
+    write_text_atomic(out, "".join(lines))
+    Console(stderr=True).print(f"{len(lines)} records → {out}")
 
 
 def _load_pipeline():

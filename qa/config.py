@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -71,12 +71,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024, ge=1024, le=16 * 2**20, description="Largest request body read, chunked or not; past it: 413 at once.")
     header_timeout_s: float = Field(10.0, gt=0, le=300, description="Seconds a client may take to send a request's headers; then 408 and the connection closes.")
     body_timeout_s: float = Field(10.0, gt=0, le=300, description="Seconds a client may pause while sending a body; then 408 and the connection closes.")
-    rate_limit: str = Field("60/minute", description="Per-client limit on /api/ask and /api/search in `limits` notation (e.g. '60/minute;1000/day'); empty: off.")
+    rate_limit: str = Field("60/minute", description="Per-client limit on /api/ask, /api/search and /api/feedback in `limits` notation (e.g. '60/minute;1000/day'); empty: off.")
     rate_limit_storage: str = Field("memory://", description="Where rate-limit counters live: memory:// (per worker) or a shared store such as redis://host:6379.")
     max_concurrent_requests: int = Field(64, ge=1, le=10_000, description="Requests one worker serves at once; past it: 503 with Retry-After, never a queue.")
     llm_concurrency: int = Field(4, ge=1, le=256, description="LLM calls one worker makes at once; past it, questions are answered extractively with a notice.")
     docs: bool = Field(False, description="Serve /docs (swagger-ui from the packaged assets, no CDN). /openapi.json is always served.")
     log_questions: bool = Field(False, description="Include the question text in the per-request JSON log line.")
+
+    # --- service ------------------------------------------------------------------------------------
+    data_dir: Path = Field(Path("var"), description="Folder for the service's own data (citizen feedback in feedback.sqlite3).")
+    admin_token: SecretStr | None = Field(
+        None, description="Bearer token for /api/admin/*. Unset or empty: the admin routes answer 404.")
 
     # --- LLM (optional) --------------------------------------------------------------------------
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1. Unset: extractive only.")

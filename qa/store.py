@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -52,6 +53,11 @@ class LoadedIndex:
     vectors: faiss.Index
     sentences: dict[str, list[Sentence]]  # chunk id → its sentences with their typed mentions
     models: AnswerModels | None  # None only inside a build, before training
+
+    @cached_property
+    def chunk_by_id(self) -> dict[str, Chunk]:
+        """Chunks by id, for requests that name passages (feedback cites the chunks it was shown)."""
+        return {chunk.id: chunk for chunk in self.chunks}
 
 
 def build_index(settings: Settings, embedder: Embedder, progress: bool = False,

@@ -91,6 +91,37 @@ def test_ask_shows_answer_with_clickable_citation_and_source(browser, service):
     assert not blocked and all(url.startswith(service) for url in seen)
 
 
+def test_thumbs_send_feedback_on_the_answer_shown(browser, index_settings, pipeline, tmp_path):
+    from qa.feedback import FEEDBACK_FILE, FeedbackStore
+
+    settings = index_settings.model_copy(update={"data_dir": tmp_path})
+    with running_server(create_app(settings, pipeline)) as url:
+        page, _, blocked = open_page(browser, url)
+        assert page.locator("#feedback").is_hidden()
+        page.fill("#question", "金川区去年GDP多少？")
+        page.press("#question", "Enter")
+        page.wait_for_selector("#feedback:not([hidden])")
+        cards = page.locator("#source-list .card").count()
+        page.get_by_role("button", name="回答有误").click()
+        page.wait_for_selector("#feedback-status:has-text('谢谢')")
+        assert page.get_by_role("button", name="回答有误").get_attribute("aria-pressed") == "true"
+        assert page.get_by_role("button", name="回答正确").is_disabled()  # one verdict per answer
+        page.screenshot(path=str(ARTIFACTS / "feedback.png"), full_page=True)
+
+        page.fill("#question", "区委书记是谁？")  # the next answer gets fresh buttons
+        page.press("#question", "Enter")
+        page.wait_for_selector("#feedback:not([hidden]) #feedback-correct:enabled")
+        assert page.inner_text("#feedback-status") == ""
+        page.get_by_role("button", name="回答正确").click()
+        page.wait_for_selector("#feedback-status:has-text('谢谢')")
+        assert not blocked
+    second, first = FeedbackStore(tmp_path / FEEDBACK_FILE).newest(10)
+    expected = pipeline.ask("金川区去年GDP多少？")  # what the page was shown
+    assert (first.question, first.verdict, first.answer) == ("金川区去年GDP多少？", "wrong", expected.answer)
+    assert first.chunk_ids == list(dict.fromkeys(c.chunk_id for c in expected.citations)) and cards >= 1
+    assert (second.question, second.verdict) == ("区委书记是谁？", "correct")
+
+
 def test_refusal_is_clear_and_still_lists_nearest_passages(browser, service):
     page, _, blocked = open_page(browser, service)
     page.fill("#question", "2023年金川区地区生产总值是多少？")

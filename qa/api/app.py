@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from qa import __version__
-from qa.api import ask, browse, health, search, sections
+from qa.api import admin, ask, browse, feedback, health, search, sections
 from qa.api.errors import install_error_handlers
 from qa.api.limits import BoundedBodies, ConcurrencyCap, RateLimit
 from qa.api.observability import install_observability, record_index
@@ -18,6 +18,7 @@ from qa.api.schemas import publish_known_filters
 from qa.api.security import SecurityHeaders, install_docs
 from qa.api.web import install_web
 from qa.config import Settings, get_settings
+from qa.feedback import FEEDBACK_FILE, FeedbackStore
 from qa.pipeline import Pipeline
 
 
@@ -28,6 +29,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pipeline = pipeline or Pipeline.load(settings)
+        app.state.settings = settings
+        app.state.feedback = FeedbackStore(settings.data_dir / FEEDBACK_FILE)  # the file opens on first use
         app.state.reload_lock = asyncio.Lock()
         record_index(app.state.pipeline.index.manifest)
         reload_on_sighup(app, settings)
@@ -48,7 +51,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     install_observability(app, settings.log_questions)
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
-    for module in (ask, search, sections, browse, health):
+    for module in (ask, search, sections, browse, health, feedback, admin):
         app.include_router(module.router)
     install_web(app)
     generate_openapi = app.openapi

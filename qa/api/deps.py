@@ -1,4 +1,4 @@
-"""The pipeline, loaded once in the lifespan handler, injected into every route."""
+"""The pipeline and the feedback store, set up once in the lifespan handler, injected into routes."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from qa.feedback import FeedbackStore
 from qa.pipeline import Pipeline
 
 
@@ -14,3 +15,10 @@ def get_pipeline(request: Request) -> Pipeline:
 
 
 PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
+
+
+def get_feedback_store(request: Request) -> FeedbackStore:
+    return request.app.state.feedback
+
+
+FeedbackStoreDep = Annotated[FeedbackStore, Depends(get_feedback_store)]

@@ -45,8 +45,9 @@ def _explain(error: dict) -> tuple[str, str]:
         return f"缺少必填字段 {field}。", f"Missing required field '{field}'."
     if kind == "extra_forbidden":
         return f"不认识的字段 {field}。", f"Unknown field '{field}'."
-    if "invalid_text" in message or kind == "string_unicode":
-        return f"字段 {field} 含有无效字符（不是合法的 UTF-8 文本）。", f"Field '{field}' contains invalid text (not valid UTF-8)."
+    if kind in ("invalid_unicode", "string_unicode"):  # the second: pydantic-core's own check on constrained strings
+        return (f"字段 {field} 含有无效字符（孤立代理项，不是合法的 UTF-8 文本）。",
+                f"Field '{field}' holds invalid text (a lone surrogate: not valid Unicode or UTF-8).")
     if field in ("question", "query") and kind in ("string_too_short", "string_pattern_mismatch"):
         return "问题不能为空。", "The question must not be empty."
     if field in ("question", "query") and kind == "string_too_long":
@@ -55,6 +56,14 @@ def _explain(error: dict) -> tuple[str, str]:
         return "top_k 必须在 1 到 20 之间。", "top_k must be between 1 and 20."
     if field == "mode":
         return "mode 只能是 auto、extractive 或 llm。", "mode must be one of auto, extractive, llm."
+    if kind in ("string_too_long", "too_long", "string_too_short", "too_short"):
+        limits = error.get("ctx", {})
+        unit_zh, unit_en = ("个字符", "characters") if kind.startswith("string_") else ("项", "items")
+        if "max_length" in limits:
+            return (f"字段 {field} 不能超过 {limits['max_length']} {unit_zh}。",
+                    f"Field '{field}' must be at most {limits['max_length']} {unit_en}.")
+        return (f"字段 {field} 至少要有 {limits['min_length']} {unit_zh}。",
+                f"Field '{field}' must be at least {limits['min_length']} {unit_en}.")
     if kind.endswith("_type") or kind.startswith(("int_", "string_", "bool_", "model_")):
         return f"字段 {field} 的类型不对。", f"Field '{field}' has the wrong type."
     return f"字段 {field} 无效：{message}", f"Field '{field}' is invalid: {message}"

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.api.errors import ApiError, PassThroughError, error_response
 
-RATE_LIMITED_PATHS = frozenset({"/api/ask", "/api/search"})
+RATE_LIMITED_PATHS = frozenset({"/api/ask", "/api/search", "/api/feedback"})
 
 
 def body_too_large(limit: int) -> ApiError:

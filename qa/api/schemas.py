@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
 
 from qa.answers import AskResult, Passage
+from qa.feedback import FeedbackRecord, Verdict
 from qa.records import Record
 from qa.pipeline import AskMode
 from qa.retrieval import RetrieverMode, SearchFilters
@@ -15,16 +16,17 @@ MAX_QUESTION_CHARS = 500
 MAX_FILTER_CHARS = 200
 
 
-def valid_text(value: str) -> str:
-    """Refuse text that cannot be UTF-8: JSON's "\\udc80" escape decodes to a lone surrogate."""
+def _encodable(value: str) -> str:
+    """JSON may carry a lone surrogate (\\udc80) that no UTF-8 store or response can hold: refuse it here."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError("invalid_text") from None
+        raise PydanticCustomError("invalid_unicode", "text holds a lone surrogate, which is not valid Unicode") from None
     return value
 
 
-FilterValue = Annotated[StrictStr, Field(max_length=MAX_FILTER_CHARS), AfterValidator(valid_text)]
+Text = Annotated[StrictStr, AfterValidator(_encodable)]
+FilterValue = Annotated[StrictStr, Field(max_length=MAX_FILTER_CHARS), AfterValidator(_encodable)]
 
 
 class Filters(BaseModel):
@@ -58,7 +60,7 @@ class _Query(BaseModel):
 
 
 QuestionText = Annotated[StrictStr, Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=r"\S"),
-                         AfterValidator(valid_text)]
+                         AfterValidator(_encodable)]
 
 
 def _clean_question(value: str) -> str:
@@ -94,6 +96,43 @@ class SearchRequest(_Query):
 
 
 AskResponse = AskResult
+
+MAX_ANSWER_CHARS = 4000  # an LLM answer with its markers; extractive ones stay under 300
+MAX_COMMENT_CHARS = 1000
+MAX_CHUNK_IDS = 20  # top_k's upper bound: no answer cites more passages
+MAX_CHUNK_ID_CHARS = 200
+
+
+class FeedbackRequest(BaseModel):
+    """A citizen's verdict on one answer, with what they were shown."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: QuestionText = Field(description=f"The question asked (1–{MAX_QUESTION_CHARS} characters).")
+    answer: Text = Field(min_length=1, max_length=MAX_ANSWER_CHARS, description="The answer shown, as shown.")
+    verdict: Verdict = Field(description="correct, wrong or unclear.")
+    comment: Text = Field("", max_length=MAX_COMMENT_CHARS, description="Optional words from the citizen.")
+    chunk_ids: list[Annotated[Text, Field(min_length=1, max_length=MAX_CHUNK_ID_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_CHUNK_IDS, description="Ids of the passages the answer cited.")
+
+    @field_validator("question")
+    @classmethod
+    def _question_text(cls, value: str) -> str:
+        return _clean_question(value)
+
+
+class FeedbackCreated(BaseModel):
+    id: int
+    created_at: str
+
+
+class FeedbackPage(BaseModel):
+    """One page of stored feedback, newest first."""
+
+    total: int
+    limit: int
+    offset: int
+    items: list[FeedbackRecord]
 
 
 class SearchResponse(BaseModel):

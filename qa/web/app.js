@@ -3,7 +3,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { llm: false };
+const state = { llm: false, shown: null };  // shown: the answer on screen, which feedback is about
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -93,6 +93,7 @@ function renderResult(result) {
   const notice = $("notice");
   notice.hidden = !result.notice;
   notice.textContent = result.notice || "";
+  offerFeedback(result);
 
   const list = $("source-list");
   list.replaceChildren();
@@ -140,6 +141,7 @@ async function ask(question) {
   setStatus("ask-status", "正在年鉴中查找…");
   $("ask-button").disabled = true;
   $("answer").hidden = true;
+  $("feedback").hidden = true;  // shown again with the next complete answer
   $("sources").hidden = true;
   try {
     const response = await postJson("/api/ask", { question, mode, stream });
@@ -149,6 +151,33 @@ async function ask(question) {
     setStatus("ask-status", error.message, true);
   } finally {
     $("ask-button").disabled = false;
+  }
+}
+
+// --- feedback: 👍 / 👎 under each answer -------------------------------------------------------------
+function offerFeedback(result) {
+  state.shown = { question: result.question, answer: result.answer, chunk_ids: [...new Set(result.citations.map((c) => c.chunk_id))] };
+  for (const button of document.querySelectorAll("#feedback button")) {
+    button.disabled = false;
+    button.setAttribute("aria-pressed", "false");
+  }
+  $("feedback-status").textContent = "";
+  $("feedback").hidden = false;
+}
+
+async function sendFeedback(button) {
+  const shown = state.shown;
+  if (!shown) return;
+  const buttons = document.querySelectorAll("#feedback button");
+  for (const other of buttons) other.disabled = true;  // one verdict per answer
+  button.setAttribute("aria-pressed", "true");
+  try {
+    await postJson("/api/feedback", { ...shown, verdict: button.dataset.verdict });
+    $("feedback-status").textContent = "谢谢您的反馈！";
+  } catch (error) {
+    $("feedback-status").textContent = error.message;
+    button.setAttribute("aria-pressed", "false");
+    for (const other of buttons) other.disabled = false;  // let them try again
   }
 }
 
@@ -240,5 +269,8 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
   $("reader-close").addEventListener("click", () => $("reader").close());
+  for (const button of document.querySelectorAll("#feedback button")) {
+    button.addEventListener("click", () => sendFeedback(button));
+  }
   loadHealth();
 });
