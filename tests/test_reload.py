@@ -81,3 +81,22 @@ def test_sighup_swaps_in_the_rebuilt_index_under_load(index_settings, built_inde
         wait_for_built_at(server.url, "2030-01-01T00:00:00+00:00")
         time.sleep(1)
     assert load.answered > 0 and load.failed == []
+
+
+def test_admin_reload_swaps_every_worker_under_load(index_settings, built_index, tmp_path):
+    settings = copy_index(index_settings, tmp_path)
+    token = {"Authorization": "Bearer reload-token"}
+    with qa_serve(settings, workers=2, QA_ADMIN_TOKEN="reload-token") as server, Load(server.url) as load:
+        assert httpx.post(f"{server.url}/api/admin/reload", timeout=60).status_code == 401
+        complete_a_rebuild(settings, "2031-01-01T00:00:00+00:00")
+        answer = httpx.post(f"{server.url}/api/admin/reload", headers=token, timeout=300)
+        assert answer.status_code == 200 and answer.json()["index"]["built_at"] == "2031-01-01T00:00:00+00:00"
+        deadline = time.monotonic() + 300  # the supervisor replaces the other worker one at a time
+        while time.monotonic() < deadline:
+            seen = {httpx.get(f"{server.url}/api/health", timeout=30).json()["index"]["built_at"] for _ in range(8)}
+            if seen == {"2031-01-01T00:00:00+00:00"}:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail(f"workers still serve {seen}")
+    assert load.answered > 0 and load.failed == []

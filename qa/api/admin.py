@@ -7,15 +7,18 @@ does not even reveal that they exist. The token is compared in constant time.
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from qa.api.deps import FeedbackStoreDep
 from qa.api.errors import ApiError
+from qa.api.reload import reload_other_workers, reload_pipeline
 from qa.api.schemas import ErrorResponse, FeedbackPage
 from qa.feedback import Verdict
+from qa.manifest import CorpusError
+from qa.store import IndexStoreError
 
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <QA_ADMIN_TOKEN>")
 
@@ -47,3 +50,20 @@ def list_feedback(
     """Stored feedback, newest first, with the total for paging."""
     return FeedbackPage(total=store.count(verdict), limit=limit, offset=offset,
                         items=store.newest(limit, offset, verdict))
+
+
+@router.post("/reload")
+async def reload_index(request: Request) -> dict[str, Any]:
+    """Serve the index `qa index build` last completed, without a failed request; answers with its manifest.
+
+    With several workers, this one reloads in place and uvicorn's supervisor replaces the others.
+    """
+    settings = request.app.state.settings
+    try:
+        manifest = await reload_pipeline(request.app, settings)
+    except (IndexStoreError, CorpusError) as exc:
+        raise ApiError(409, "index_unusable", f"索引无法加载，仍在使用原索引：{exc}",
+                       f"The index could not be loaded; still serving the previous one: {exc}") from exc
+    others = reload_other_workers()
+    return {"reloaded": True, "other_workers_replaced": others,
+            "index": {key: value for key, value in manifest.items() if key != "files"}}
