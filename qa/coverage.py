@@ -14,10 +14,11 @@ WINDOW_SENTENCES = 2
 
 
 class CoverageScorer:
-    """Scores text against a question's weighted terms."""
+    """Scores text against a question's weighted terms (bigrams cut by the index's own analyzer)."""
 
-    def __init__(self, idf: dict[str, float]) -> None:
+    def __init__(self, idf: dict[str, float], analyzer: Analyzer) -> None:
         self._idf = idf
+        self.analyzer = analyzer
 
     def question_terms(self, text: str, expansions: tuple[str, ...] = (), expansion_weight: float = 0.5) -> dict[str, float]:
         """Term → weight: IDF for the question's own terms, scaled for thesaurus terms.
@@ -26,21 +27,20 @@ class CoverageScorer:
         dilute the weight of the terms that can tell passages apart.
         """
         terms: dict[str, float] = {}
-        for term in Analyzer.bigrams(" ".join(expansions)):
+        for term in self.analyzer.bigrams(" ".join(expansions)):
             if term in self._idf:
                 terms[term] = expansion_weight * self._idf[term]
-        for term in Analyzer.bigrams(text):
+        for term in self.analyzer.bigrams(text):
             if term in self._idf:
                 terms[term] = self._idf[term]
         return terms
 
-    @staticmethod
-    def coverage(terms: dict[str, float], text: str) -> float:
+    def coverage(self, terms: dict[str, float], text: str) -> float:
         """Share of the question's term weight present in `text` (0–1)."""
         total = sum(terms.values())
         if not total:
             return 0.0
-        present = set(Analyzer.bigrams(text))
+        present = set(self.analyzer.bigrams(text))
         return sum(w for term, w in terms.items() if term in present) / total
 
     def best_window(self, terms: dict[str, float], text: str) -> float:
