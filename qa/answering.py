@@ -74,7 +74,7 @@ class _GenrePatterns:
         that asks for the day or month, a date that precise."""
         return self.kind(question.kind), date_precision_pattern(question.analysis)
 
-    def units(self, text: str) -> list[tuple[int, int]]:
+    def sentence_units(self, text: str) -> list[tuple[int, int]]:
         """Sentences of a passage, where a title line is kept with the line that completes it: in the
         book's lists of office holders "区委书记" and "陆世平（2019年1月任）" answer together, and a
         document's title with its 文号."""
@@ -276,7 +276,7 @@ class ExtractiveAnswerer:
         for rank, hit in enumerate(hits):
             text = hit.chunk.text
             context = " ".join(hit.chunk.path)
-            for start, end in self._patterns.units(text):
+            for start, end in self._patterns.sentence_units(text):
                 sentence = text[start:end].strip()
                 if len(sentence) < 4 or _HEADING.match(sentence):
                     continue  # an entry's 【title】 alone is in the path already and answers nothing
