@@ -14,21 +14,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from qa.analysis import date_precision_pattern, sentence_requirements
 from qa.answers import Citation, Passage
 from qa.chunking import split_sentences
 from qa.coverage import CoverageScorer
+from qa.genre import Genre
 from qa.lexical import Analyzer
 from qa.mentions import Sentence
 from qa.models import AnswerModels, LogisticModel
-from qa.parsing import CHRONICLE_DAY, CHRONICLE_MONTH, DOCUMENT_NUMBER_LINE
+from qa.parsing import CHRONICLE_DAY, CHRONICLE_MONTH, document_number_line
 from qa.query import Question
 from qa.records import Record
 from qa.refusal import FACTOID_KINDS, RefusalSignals
 from qa.retrieval import Hit
 from qa.selection import Candidate, Choice, HeadlineRanker
-from qa.spans import DATE, NUMBER, PERSON, TITLES, UNITS, find_span
+from qa.spans import DATE, SpanPatterns, find_span, span_patterns
 from qa.textrepair import normalise_for_match
 
 MAX_ANSWER_CHARS = 150
@@ -37,12 +39,10 @@ MAX_ANSWER_CHARS = 150
 W_OWN, W_CONTEXT, W_RANK, W_KIND = 0.6, 0.4, 0.4, 0.3
 RUNNER_UP_RATIO = 0.6  # quote a second sentence when it scores at least this share of the best
 RUNNER_UP_MAX_OVERLAP = 0.6  # ...and when at most this share of its bigrams are already in the best
-_KIND_PATTERN = {"number": NUMBER, "date": DATE, "person": PERSON}
 _REQUIRED_KIND = ("number", "date")  # a sentence with no figure (no date) cannot say how many (when)
 _LEADING_YEARS = re.compile(r"^(?:【[^】]*】)?[^\d。；]{0,8}?((?:19|20)\d{2})年")  # "2019年，…", "初步核算，2019年…"
 _CLAUSE = re.compile(r"(?<=[，；：,;])")
-_OFFICE = rf"{TITLES}|常委|委员|成员|专员|辅导员|调研员"
-_TITLE_LINE = re.compile(rf"(?:{_OFFICE})$")  # a line that ends with an office, no name after it
+_OFFICES = "常委|委员|成员|专员|辅导员|调研员"  # offices that are no title of the genre's list
 _NAME_LINE = re.compile(r"^(?:[\u4e00-\u9fff·]{2,4}(?:[（(][^）)]{0,24}[）)])?\u3000?){1,16}$")  # one name, or several
 _ARABIC_VALUE = re.compile(r"^\d")
 _HEADING = re.compile(r"^【[^】]*】$")
@@ -53,6 +53,62 @@ _YEAR_MENTION = re.compile(r"((?:19|20)\d{2})\s*年")
 CONFLICT_COVERAGE = 0.9  # a rival figure counts only if its sentence covers the question nearly as well
 CONFLICT_SAME_QUANTITY = 0.6  # ...and if the words before both figures mostly agree
 LEAD_IN_CHARS = 8
+
+
+@dataclass(frozen=True)
+class _GenrePatterns:
+    """The answerer's regexes of one genre (the index's merged view), compiled once by `_genre_patterns`."""
+
+    spans: SpanPatterns
+    office: str  # a title or another office
+    title_line: re.Pattern[str]  # a line that ends with an office, no name after it
+    document_number_line: re.Pattern[str]
+    unit_at_end: re.Pattern[str]
+
+    def kind(self, answer_type: str) -> re.Pattern[str] | None:
+        """What a sentence answering this type holds: a figure, a date, a name after a title."""
+        return {"number": self.spans.number, "date": DATE, "person": self.spans.person}.get(answer_type)
+
+    def wanted(self, question: Question) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+        """What an answer to the question holds (a figure, a date, a name) and, for a date question
+        that asks for the day or month, a date that precise."""
+        return self.kind(question.kind), date_precision_pattern(question.analysis)
+
+    def sentence_units(self, text: str) -> list[tuple[int, int]]:
+        """Sentences of a passage, where a title line is kept with the line that completes it: in the
+        book's lists of office holders "区委书记" and "陆世平（2019年1月任）" answer together, and a
+        document's title with its 文号."""
+        spans = split_sentences(text)
+        units: list[tuple[int, int]] = []
+        i = 0
+        while i < len(spans):
+            start, end = spans[i]
+            if i + 1 < len(spans) and self.document_number_line.match(text[spans[i + 1][0] : spans[i + 1][1]].strip()):
+                end = spans[i + 1][1]  # a document's title with its 文号: "…实施方案" / "金区政办发〔2019〕165号"
+                i += 1
+            elif self.title_line.search(text[start:end].strip()):
+                while i + 1 < len(spans) and self.is_name_line(text[spans[i + 1][0] : spans[i + 1][1]].strip()):
+                    end = spans[i + 1][1]  # every holder of the office, however many lines they take
+                    i += 1
+            units.append((start, end))
+            i += 1
+        return units
+
+    def is_name_line(self, line: str) -> bool:
+        return bool(_NAME_LINE.match(line)) and not re.search(self.office, line)
+
+    def unit_of(self, value: str) -> str:
+        match = self.unit_at_end.search(value)
+        return match.group(0) if match else ""
+
+
+@lru_cache(maxsize=8)
+def _genre_patterns(genre: Genre) -> _GenrePatterns:
+    spans = span_patterns(genre)
+    office = f"{spans.titles}|{_OFFICES}"
+    return _GenrePatterns(spans=spans, office=office, title_line=re.compile(rf"(?:{office})$"),
+                          document_number_line=document_number_line(genre),
+                          unit_at_end=re.compile(rf"(?:{spans.units})$"))
 
 
 @dataclass
@@ -83,8 +139,10 @@ class ExtractiveAnswerer:
     def __init__(self, scorer: CoverageScorer, analyzer: Analyzer, word_idf: dict[str, float],
                  records: dict[str, Record], covered_years: set[int],
                  edition_years: set[int], region_names: set[str], statistical_sources: list[str],
-                 sub_area_categories: list[str], sentences_of: Callable[[str], list[Sentence]], models: AnswerModels | None) -> None:
+                 sub_area_categories: list[str], sentences_of: Callable[[str], list[Sentence]], models: AnswerModels | None,
+                 genre: Genre) -> None:
         self._scorer = scorer
+        self._patterns = _genre_patterns(genre)  # the index's genre: the titles and units its text was read with
         self.models = models  # None only while `qa.training` fits them
         self.ranker = HeadlineRanker(scorer, sentences_of, region_names, statistical_sources, sub_area_categories,
                                      self.short_answer)
@@ -171,7 +229,7 @@ class ExtractiveAnswerer:
         for other in candidates[1:4]:
             if other.score < RUNNER_UP_RATIO * best.score:
                 return None
-            if _overlap(other.text, best.text) > RUNNER_UP_MAX_OVERLAP:
+            if self._overlap(other.text, best.text) > RUNNER_UP_MAX_OVERLAP:
                 continue  # the same fact again (the book repeats its key figures) adds length, not information
             quote = self.trim(other.text, question)
             if len(quote) <= room:
@@ -213,12 +271,12 @@ class ExtractiveAnswerer:
 
     def candidates(self, question: Question, hits: list[Hit], terms: dict[str, float]) -> list[Candidate]:
         """Every sentence of every hit, best first; `terms` are the question's weighted terms."""
-        wanted, precise = _wanted(question)
+        wanted, precise = self._patterns.wanted(question)
         found: list[Candidate] = []
         for rank, hit in enumerate(hits):
             text = hit.chunk.text
             context = " ".join(hit.chunk.path)
-            for start, end in _units(text):
+            for start, end in self._patterns.sentence_units(text):
                 sentence = text[start:end].strip()
                 if len(sentence) < 4 or _HEADING.match(sentence):
                     continue  # an entry's 【title】 alone is in the path already and answers nothing
@@ -234,7 +292,7 @@ class ExtractiveAnswerer:
         needed, asked_years = self.requirements(question), question.asked_years
         found = [c for c in found if all(pattern.search(c.text) for pattern in needed)
                  and not _about_another_year(c.text, asked_years)
-                 and (question.kind not in _REQUIRED_KIND or _KIND_PATTERN[question.kind].search(c.text)
+                 and (question.kind not in _REQUIRED_KIND or self._patterns.kind(question.kind).search(c.text)
                       or (question.kind == "date" and c.hit.chunk.kind == "chronicle"))]
         found.sort(key=lambda c: (-c.score, c.rank, c.start))
         return found
@@ -276,7 +334,7 @@ class ExtractiveAnswerer:
         if len(sentence) <= MAX_ANSWER_CHARS:
             return sentence
         terms = self._scorer.question_terms(question.terms_text(), question.expansions)
-        wanted = next((p for p in reversed(_wanted(question)) if p is not None), None)
+        wanted = next((p for p in reversed(self._patterns.wanted(question)) if p is not None), None)
         clauses = [c for c in _CLAUSE.split(sentence) if c]
         best, best_score = clauses[0][:MAX_ANSWER_CHARS], -1.0
         for i in range(len(clauses)):
@@ -304,7 +362,8 @@ class ExtractiveAnswerer:
             return self._scorer.coverage(terms, quote[max(0, offset - 16) : offset])
 
         names = self.person_names(quote) if question.kind == "person" else []
-        return find_span(question.analysis, question.text, quote, question.years, closeness, names)
+        return find_span(question.analysis, question.text, quote, question.years, closeness, names,
+                         self._patterns.spans)
 
     def person_names(self, text: str) -> list[tuple[int, str]]:
         """Person names (jieba's nr tag) with their offsets in `text`."""
@@ -323,18 +382,23 @@ class ExtractiveAnswerer:
         value = self.short_answer(question, best.hit, quote)
         if value is None or not _ARABIC_VALUE.match(value):
             return None
-        unit, lead = _unit_of(value), _lead_in(quote, value)
+        unit, lead = self._patterns.unit_of(value), _lead_in(quote, value)
         for other in candidates[1:12]:
             if other.hit.chunk.record_id == best.hit.chunk.record_id or other.coverage < CONFLICT_COVERAGE * best.coverage:
                 continue
             other_quote = self.trim(other.text, question)
             other_value = self.short_answer(question, other.hit, other_quote)
-            if not other_value or not _ARABIC_VALUE.match(other_value) or _unit_of(other_value) != unit \
+            if not other_value or not _ARABIC_VALUE.match(other_value) or self._patterns.unit_of(other_value) != unit \
                     or other_value == value:
                 continue
-            if _overlap(_lead_in(other_quote, other_value), lead) >= CONFLICT_SAME_QUANTITY:
+            if self._overlap(_lead_in(other_quote, other_value), lead) >= CONFLICT_SAME_QUANTITY:
                 return sorted([best, other], key=lambda c: not self.is_statistical(c.hit))
         return None
+
+    def _overlap(self, text: str, other: str) -> float:
+        """Share of `text`'s bigrams that also occur in `other`."""
+        own = set(self._analyzer.bigrams(text))
+        return len(own & set(self._analyzer.bigrams(other))) / len(own) if own else 1.0
 
     def is_statistical(self, hit: Hit) -> bool:
         return any(source in part for part in hit.chunk.path for source in self._statistical_sources)
@@ -353,7 +417,7 @@ class ExtractiveAnswerer:
         quote = self.trim(sentence, question).rstrip("，；：、,;:")
         if len(quote) <= budget:
             return quote
-        match = NUMBER.search(quote)
+        match = self._patterns.spans.number.search(quote)
         centre = match.start() if match else 0
         clauses = [c for c in _CLAUSE.split(quote) if c]
         position, chosen = 0, ""
@@ -365,42 +429,11 @@ class ExtractiveAnswerer:
         return (chosen[:budget] if chosen else quote[:budget]).rstrip("，；：、,;:")
 
 
-def _wanted(question: Question) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
-    """What an answer to the question holds (a figure, a date, a name) and, for a date question
-    that asks for the day or month, a date that precise."""
-    return _KIND_PATTERN.get(question.kind), date_precision_pattern(question.analysis)
-
-
 def _about_another_year(sentence: str, years: tuple[int, ...]) -> bool:
     """A sentence that opens with a year ("2019年，全区实现…", "预计2019年实现…") is about that
     year, not the one asked; the years it names later are often only compared with."""
     match = _LEADING_YEARS.match(sentence)
     return bool(years and match and int(match.group(1)) not in years)
-
-
-def _units(text: str) -> list[tuple[int, int]]:
-    """Sentences of a passage, where a title line is kept with the line that completes it: in the
-    book's lists of office holders "区委书记" and "陆世平（2019年1月任）" answer together, and a
-    document's title with its 文号."""
-    spans = split_sentences(text)
-    units: list[tuple[int, int]] = []
-    i = 0
-    while i < len(spans):
-        start, end = spans[i]
-        if i + 1 < len(spans) and DOCUMENT_NUMBER_LINE.match(text[spans[i + 1][0] : spans[i + 1][1]].strip()):
-            end = spans[i + 1][1]  # a document's title with its 文号: "…实施方案" / "金区政办发〔2019〕165号"
-            i += 1
-        elif _TITLE_LINE.search(text[start:end].strip()):
-            while i + 1 < len(spans) and _is_name_line(text[spans[i + 1][0] : spans[i + 1][1]].strip()):
-                end = spans[i + 1][1]  # every holder of the office, however many lines they take
-                i += 1
-        units.append((start, end))
-        i += 1
-    return units
-
-
-def _is_name_line(line: str) -> bool:
-    return bool(_NAME_LINE.match(line)) and not re.search(_OFFICE, line)
 
 
 def _dated(hit: Hit, quote: str) -> str:
@@ -418,21 +451,10 @@ def _holds(text: str, value: str) -> bool:
     return normalise_for_match(value) in normalise_for_match(text)
 
 
-def _overlap(text: str, other: str) -> float:
-    """Share of `text`'s bigrams that also occur in `other`."""
-    own = set(Analyzer.bigrams(text))
-    return len(own & set(Analyzer.bigrams(other))) / len(own) if own else 1.0
-
-
 def _lead_in(quote: str, value: str) -> str:
     """The words just before a figure, which name the quantity it measures."""
     at = quote.find(value)
     return quote[max(0, at - LEAD_IN_CHARS) : at] if at >= 0 else ""
-
-
-def _unit_of(value: str) -> str:
-    match = re.search(rf"(?:{UNITS})$", value)
-    return match.group(0) if match else ""
 
 
 def passage_of(hit: Hit) -> Passage:

@@ -30,10 +30,11 @@ def _single_tokens(text: str) -> set[str]:
 
 
 class CoverageScorer:
-    """Scores text against a question's weighted terms."""
+    """Scores text against a question's weighted terms (bigrams cut by the index's own analyzer)."""
 
-    def __init__(self, idf: dict[str, float]) -> None:
+    def __init__(self, idf: dict[str, float], analyzer: Analyzer) -> None:
         self._idf = idf
+        self.analyzer = analyzer
 
     def question_terms(self, text: str, expansions: tuple[str, ...] = (), expansion_weight: float = 0.5) -> dict[str, float]:
         """Term → weight: IDF for the question's own terms, scaled for thesaurus terms.
@@ -42,18 +43,19 @@ class CoverageScorer:
         dilute the weight of the terms that can tell passages apart.
         """
         terms: dict[str, float] = {}
-        for term in Analyzer.bigrams(" ".join(expansions)):
+        for term in self.analyzer.bigrams(" ".join(expansions)):
             if term in self._idf:
                 terms[term] = expansion_weight * self._idf[term]
-        for term in Analyzer.bigrams(text):
+        for term in self.analyzer.bigrams(text):
             if term in self._idf:
                 terms[term] = self._idf[term]
         return terms
 
     @staticmethod
     def coverage(terms: dict[str, float], text: str) -> float:
-        """Share of the question's term weight present in `text` (0–1): as if matched against
-        `Analyzer.bigrams(text)`, without building that list on the hot path.
+        """Share of the question's term weight present in `text` (0–1): as if matched against the
+        analyzer's bigrams of `text`, without building that list on the hot path. (The terms come
+        from `question_terms`, so no stopword is among them.)
 
         A CJK bigram is among a text's bigrams exactly when it occurs in the text (two adjacent CJK
         characters always sit in one run), so it is a substring test. The rarer terms (Latin words,

@@ -2,8 +2,8 @@
 
 Words carry meaning (地区生产总值, 宁远堡镇) when the segmenter knows them, so a user dictionary is
 drawn from the corpus itself: entry and section titles, organisation and place names. Bigrams
-catch whatever the segmenter still splits wrongly. Question words are stopwords: "多少" says what
-kind of answer is wanted, not where it is.
+catch whatever the segmenter still splits wrongly. Question words are stopwords (the genre's list,
+`qa/data/genre.json`, plus a book's additions): "多少" says what kind of answer is wanted, not where it is.
 """
 
 from __future__ import annotations
@@ -21,14 +21,6 @@ import numpy as np
 
 from qa.records import Record
 
-STOPWORDS = frozenset(
-    """多少 什么 哪些 哪个 哪里 哪儿 哪 请问 吗 呢 吧 啊 呀 么 是 的 了 着 过 和 与 及 或 在 有 怎么 怎样 如何 为什么
-    几 几个 谁 何时 哪天 哪年 什么时候 是否 有没有 是不是 一下 告诉 我 我们 你 您 想 知道 能 能否 可以 会 要 就 都 也
-    还 被 把 给 对 从 到 为 这 那 这个 那个 其 该 之 个 吗？ 么样 怎么样 多大 多长 多久 多高 第几 共 一共 总共 请 查询
-    查 问 下 去 来 又 上 中 啥 干啥 咋 咋样 现在 开始 出来 出去 没有 不是 自己 家里 一家 最多 最长 几种 有人 交给 会上
-    一个 哪种 什么样 多长 怎么办 能够 已经 曾经 还有 需要 应该 主要 一般 大概 左右 目前 当时 这些 那些 其中 到底 究竟
-    一年 一直 然后 以后 之后 之前 时候 情况 方面""".split()
-)
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+|[A-Za-z]+|\d+(?:\.\d+)?")
 _NAME_SUFFIX = re.compile(
@@ -74,9 +66,12 @@ def extract_user_words(records: Iterable[Record], extra: Iterable[str] = ()) -> 
 
 
 class Analyzer:
-    """Turns text into the two token streams BM25 indexes: jieba words and CJK bigrams."""
+    """Turns text into the two token streams BM25 indexes: jieba words and CJK bigrams.
 
-    def __init__(self, user_words: Iterable[str]) -> None:
+    The stopwords are the index's genre's: a question must lose the same words its passages lost."""
+
+    def __init__(self, user_words: Iterable[str], stopwords: frozenset[str]) -> None:
+        self._stopwords = stopwords
         jieba.setLogLevel(logging.WARNING)
         self._segmenter = jieba.Tokenizer()
         self._segmenter.initialize()
@@ -104,12 +99,11 @@ class Analyzer:
         tokens = []
         for token in self._segmenter.cut_for_search(text):
             token = token.strip().lower()
-            if token and token not in STOPWORDS and _TOKEN.fullmatch(token):
+            if token and token not in self._stopwords and _TOKEN.fullmatch(token):
                 tokens.append(token)
         return tokens
 
-    @staticmethod
-    def bigrams(text: str) -> list[str]:
+    def bigrams(self, text: str) -> list[str]:
         """Overlapping CJK bigrams (single characters for one-character runs), plus Latin words and numbers."""
         tokens = []
         for match in _TOKEN.finditer(text):
@@ -120,7 +114,7 @@ class Analyzer:
                 tokens.append(run)
             else:
                 tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
-        return [t for t in tokens if t not in STOPWORDS]
+        return [t for t in tokens if t not in self._stopwords]
 
 
 class BM25Field:

@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from qa.genre import GenreAdditions
+
 Layout = Literal["entries", "reports", "chronicle", "documents"]
 
 
@@ -31,7 +33,7 @@ class CategorySpec(BaseModel):
 
 
 class YearbookSpec(BaseModel):
-    """One yearbook: identity, source file and layout hints."""
+    """One yearbook: identity, source file, layout hints and its additions to the genre's vocabulary."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
@@ -50,6 +52,10 @@ class YearbookSpec(BaseModel):
     sub_area_categories: list[str] = Field(
         default_factory=list,
         description="Categories about the towns, street offices and villages (乡镇街道): their figures are not the region's.",
+    )
+    genre: GenreAdditions = Field(
+        default_factory=GenreAdditions,
+        description="Titles, units, suffixes, 文号 brackets and stopwords this book adds to qa/data/genre.json.",
     )
     categories: list[CategorySpec]
 

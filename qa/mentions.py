@@ -12,14 +12,16 @@ The layer is stored beside the index (`mentions.jsonl`) and versioned in its man
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from qa.chunking import split_sentences
-from qa.genre import GENRE
+from qa.genre import Genre
 from qa.lexical import NOT_A_NAME_START
-from qa.spans import DATE, PERSON, TITLES, UNITS, is_figure
+from qa.spans import DATE, SpanPatterns, is_figure, span_patterns
 
 MENTION_SCHEMA = 1
 MentionKind = Literal["number", "date", "person", "organisation", "place", "name"]
@@ -28,7 +30,6 @@ MentionKind = Literal["number", "date", "person", "organisation", "place", "name
 _VALUE = r"(?:\d+(?:\.\d+)?(?:\s*[—－~～至-]\s*\d+(?:\.\d+)?)?|[一二三四五六七八九十百千万两]+)\s*(?:多|余)?"
 _BOUND = "以上|以下|左右|之多"
 APPROXIMATIONS = f"多|余|{_BOUND}"  # every word that makes a printed figure approximate
-NUMBER = re.compile(rf"{_VALUE}\s*(?:{UNITS})(?:/(?:{UNITS}|月))?(?:{_BOUND})?")
 # A date as printed, with the part of the month or year and a deadline: "2018年12月下旬", "2020年底前".
 DATE_SPAN = re.compile(rf"(?:{DATE.pattern})(?:上旬|中旬|下旬|底|初|末)?(?:前|以前|之前)?")
 # A quoted coined name with the noun that completes it: "“双培”工程", "“六步议事”程序".
@@ -40,9 +41,30 @@ _BOUNDARY = re.compile(r"[，。；：、,;:（）()“”《》\n]")
 _CHANGE = re.compile(r"(?:同比|比上年|较上年|比去年|环比)?(?:增长|下降|增加|减少|提高|降低|上升|上涨|回落|增幅|降幅|分别增长)(?:了)?$")
 _LEADING_VERBS = re.compile(r"^(?:其中|全年|共|累计|实现|完成|达到|全区|当年)+")
 _NAME_LINE = re.compile(r"^([\u4e00-\u9fff·]{2,4})(?:[（(][^）)]{0,24}[）)])?$")
-_ORG_OR_PLACE = re.compile(
-    rf"[\u4e00-\u9fff]{{2,14}}?(?:{'|'.join(GENRE.organisation_suffixes)}|{'|'.join(GENRE.place_suffixes)})")
 _NOT_A_NAME_START = NOT_A_NAME_START | set("全该本各")  # nor with 全, 该, 本, 各 ("全区", "该镇")
+
+
+@dataclass(frozen=True)
+class MentionPatterns:
+    """The mention regexes of one genre (an index's merged view), compiled once by `mention_patterns`."""
+
+    spans: SpanPatterns
+    number: re.Pattern[str]  # a figure as printed, with its bound
+    organisation_or_place: re.Pattern[str]
+    title_parts: tuple[str, ...]  # a would-be name holding one is an office ("党组成员")
+    place_suffixes: tuple[str, ...]
+
+
+@lru_cache(maxsize=8)
+def mention_patterns(genre: Genre) -> MentionPatterns:
+    spans = span_patterns(genre)
+    suffixes = "|".join(re.escape(s) for s in (*genre.organisation_suffixes, *genre.place_suffixes))
+    return MentionPatterns(
+        spans=spans,
+        number=re.compile(rf"{_VALUE}\s*(?:{spans.units})(?:/(?:{spans.units}|月))?(?:{_BOUND})?"),
+        organisation_or_place=re.compile(rf"[\u4e00-\u9fff]{{2,14}}?(?:{suffixes})"),
+        title_parts=genre.title_parts, place_suffixes=genre.place_suffixes,
+    )
 
 
 class Mention(BaseModel):
@@ -91,11 +113,11 @@ def _attribute_before(text: str, start: int, floor: int) -> str:
     return _LEADING_VERBS.sub("", words) or words
 
 
-def _numbers(text: str, start: int, end: int) -> list[Mention]:
+def _numbers(text: str, start: int, end: int, patterns: MentionPatterns) -> list[Mention]:
     found: list[Mention] = []
     floor = start
     previous_level = ""
-    for match in NUMBER.finditer(text, start, end):
+    for match in patterns.number.finditer(text, start, end):
         value = match.group(0)
         if not is_figure(text, match.start(), value):
             continue
@@ -118,17 +140,17 @@ def _dates(text: str, start: int, end: int) -> list[Mention]:
             for m in DATE_SPAN.finditer(text, start, end)]
 
 
-def _people(text: str, start: int, end: int, office_line: str) -> list[Mention]:
+def _people(text: str, start: int, end: int, office_line: str, patterns: MentionPatterns) -> list[Mention]:
     """Names after a title ("区长周益民"), and each name line under an office line of a leaders' list."""
     found: list[Mention] = []
-    for match in PERSON.finditer(text, start, end):
+    for match in patterns.spans.person.finditer(text, start, end):
         name = match.group(1)
-        if any(word in name for word in GENRE.title_parts):
+        if any(word in name for word in patterns.title_parts):
             continue
         office = _attribute_before(text, match.start(1), start)
         found.append(Mention(kind="person", text=name, start=match.start(1), end=match.end(1), attribute=office))
     line = text[start:end].strip()
-    if office_line and (named := _NAME_LINE.match(line)) and not re.search(TITLES, line):
+    if office_line and (named := _NAME_LINE.match(line)) and not re.search(patterns.spans.titles, line):
         at = text.index(named.group(1), start)
         found.append(Mention(kind="person", text=named.group(1), start=at, end=at + len(named.group(1)),
                              attribute=office_line))
@@ -156,34 +178,36 @@ def _quoted(text: str, start: int, end: int) -> list[Mention]:
             for m in _QUOTED.finditer(text, start, end)]
 
 
-def _organisations_and_places(text: str, start: int, end: int) -> list[Mention]:
+def _organisations_and_places(text: str, start: int, end: int, patterns: MentionPatterns) -> list[Mention]:
     found: list[Mention] = []
-    for match in _ORG_OR_PLACE.finditer(text, start, end):
+    for match in patterns.organisation_or_place.finditer(text, start, end):
         name = match.group(0)
         while name and name[0] in _NOT_A_NAME_START:
             name = name[1:]
         if len(name) < 3:
             continue
         at = match.end() - len(name)
-        kind: MentionKind = "place" if name.endswith(GENRE.place_suffixes) else "organisation"
+        kind: MentionKind = "place" if name.endswith(patterns.place_suffixes) else "organisation"
         found.append(Mention(kind=kind, text=name, start=at, end=match.end(), attribute=text[start:end].strip()[:40]))
     return found
 
 
-def read_sentences(text: str) -> list[Sentence]:
-    """Every sentence of a chunk with its mentions. A title line of a leaders' list ("区长") gives its
-    office to the name lines under it."""
+def read_sentences(text: str, genre: Genre) -> list[Sentence]:
+    """Every sentence of a chunk with its mentions, read with the index's genre (its titles and
+    units). A title line of a leaders' list ("区长") gives its office to the name lines under it."""
+    patterns = mention_patterns(genre)
     sentences: list[Sentence] = []
     office_line = ""
     for start, end in split_sentences(text):
         line = text[start:end].strip()
         if not line:
             continue
-        mentions = [*_numbers(text, start, end), *_dates(text, start, end),
-                    *_people(text, start, end, office_line), *_organisations_and_places(text, start, end),
+        mentions = [*_numbers(text, start, end, patterns), *_dates(text, start, end),
+                    *_people(text, start, end, office_line, patterns),
+                    *_organisations_and_places(text, start, end, patterns),
                     *_quoted(text, start, end)]
         sentences.append(Sentence(start=start, end=end, mentions=tuple(sorted(mentions, key=lambda m: (m.start, m.kind)))))
-        if re.search(rf"(?:{TITLES}|常委|委员|成员)$", line) and len(line) <= 20:
+        if re.search(rf"(?:{patterns.spans.titles}|常委|委员|成员)$", line) and len(line) <= 20:
             office_line = line
         elif not _NAME_LINE.match(line) and not _name_runs(text, start, end):
             office_line = ""

@@ -12,7 +12,9 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+from qa.genre import SHARED_GENRE, Genre
 from qa.manifest import CategorySpec, CorpusError, YearbookSpec
 from qa.pages import PageMap, locate_pages
 from qa.records import Record, RecordKind
@@ -26,7 +28,6 @@ CHRONICLE_MONTH = re.compile(r"^(\d{1,2})月$")  # a 大事记 month heading
 _REPORT_OPENING = re.compile(r"^(?:现在[，,]我代表|受[\u4e00-\u9fff]{2,12}委托[，,])")  # how a report to a congress opens
 _SALUTATION = re.compile(r"^各位[\u4e00-\u9fff、]{1,12}[：:]$")
 CHRONICLE_DAY = re.compile(r"^(\d{1,2}日(?:[—－~～-]+\d{1,2}日)?)")  # the day a 大事记 entry opens with
-DOCUMENT_NUMBER_LINE = re.compile(r"^[\u4e00-\u9fff]{1,12}〔\d{4}〕\d+号$")  # a document's 文号, alone on its line
 _DOC_DATE = re.compile(r"^（\d{4}年\d{1,2}月\d{1,2}日）$")
 _CN_NUM = "零〇一二两三四五六七八九十百"
 _ARTICLE = re.compile(rf"^第([{_CN_NUM}]+)条")
@@ -55,6 +56,13 @@ class ParsedBook:
     structure_texts: list[str]
     category_lines: list[tuple[str, int]]
     page_map: PageMap
+
+
+@lru_cache(maxsize=8)
+def document_number_line(genre: Genre) -> re.Pattern[str]:
+    """A document's 文号 alone on its line, in any of the genre's brackets (区委发〔2019〕7号, 县政发[2019]12号)."""
+    opening, closing = genre.bracket_classes
+    return re.compile(rf"^[\u4e00-\u9fff]{{1,12}}[{opening}]\d{{4}}[{closing}]\d+号$")
 
 
 def chinese_number(numeral: str) -> int:
@@ -116,7 +124,7 @@ def _opens_with(stripped: list[str], i: int, snippet: str) -> bool:
 
 
 def parse_yearbook(text: str, spec: YearbookSpec) -> ParsedBook:
-    """All records of one yearbook, in book order."""
+    """All records of one yearbook, in book order, read with the genre plus the book's additions."""
     raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     page_map = locate_pages(raw_lines, spec.running_heads, [c.name for c in spec.categories])
     starts = find_category_starts(raw_lines, spec)
@@ -131,6 +139,7 @@ def parse_yearbook(text: str, spec: YearbookSpec) -> ParsedBook:
     widths = sorted(line.width for line in lines)
     column_width = widths[int(len(widths) * 0.9)]
     builder = _Builder(spec.id, short_width=int(column_width * 0.8),
+                       document_number_line=document_number_line(SHARED_GENRE.extended(spec.genre)),
                        region_names=tuple(sorted(spec.region_names, key=len, reverse=True)))
 
     bounds = [(CategorySpec(name=spec.front_matter), -1)] + starts
@@ -152,6 +161,7 @@ class _Builder:
 
     yearbook: str
     short_width: int
+    document_number_line: re.Pattern[str]
     region_names: tuple[str, ...] = ()
     records: list[Record] = field(default_factory=list)
     structure: list[str] = field(default_factory=list)
@@ -397,10 +407,10 @@ def _parse_chronicle(builder: _Builder, category: CategorySpec, lines: list[Line
     flush()
 
 
-def _is_title_line(text: str) -> bool:
+def _is_title_line(builder: _Builder, text: str) -> bool:
     """A line of a document title: no sentence punctuation, and any closing bracket is a title
     suffix such as （试行） or （2019—2020年）, not the tail of the previous document's last sentence."""
-    if _SENTENCE_PUNCT.search(text) or DOCUMENT_NUMBER_LINE.match(text):
+    if _SENTENCE_PUNCT.search(text) or builder.document_number_line.match(text):
         return False
     return not text.endswith("）") or bool(_TITLE_SUFFIX.search(text))
 
@@ -408,15 +418,15 @@ def _is_title_line(text: str) -> bool:
 def _parse_documents(builder: _Builder, category: CategorySpec, lines: list[Line]) -> None:
     """附录: documents (title, 文号, date), each cut into 第X条 articles or outline blocks."""
     first_title = 0
-    while first_title < min(3, len(lines)) and _is_title_line(lines[first_title].text) \
+    while first_title < min(3, len(lines)) and _is_title_line(builder, lines[first_title].text) \
             and builder.ends_paragraph(lines[first_title]):
         first_title += 1
     documents: list[tuple[int, int]] = [(0, first_title)]  # (first line, number of title lines)
     for k, line in enumerate(lines):
-        if not DOCUMENT_NUMBER_LINE.match(line.text):
+        if not builder.document_number_line.match(line.text):
             continue
         start = k
-        while start > documents[-1][0] + documents[-1][1] and k - start < 3 and _is_title_line(lines[start - 1].text):
+        while start > documents[-1][0] + documents[-1][1] and k - start < 3 and _is_title_line(builder, lines[start - 1].text):
             start -= 1
         if start > documents[-1][0]:
             documents.append((start, k - start))
@@ -430,7 +440,7 @@ def _parse_document(builder: _Builder, category: CategorySpec, lines: list[Line]
     header = lines[:title_count]
     body = lines[title_count:]
     doc_number = None
-    if body and DOCUMENT_NUMBER_LINE.match(body[0].text):
+    if body and builder.document_number_line.match(body[0].text):
         doc_number = body[0].text
         header, body = header + body[:1], body[1:]
 

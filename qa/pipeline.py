@@ -63,7 +63,7 @@ class Pipeline:
             region_names={name for book in books for name in book["region_names"]},
             statistical_sources=[source for book in books for source in book["statistical_sources"]],
             sub_area_categories=[category for book in books for category in book["sub_area_categories"]],
-            sentences_of=lambda chunk_id: index.sentences.get(chunk_id, []), models=index.models,
+            sentences_of=lambda chunk_id: index.sentences.get(chunk_id, []), models=index.models, genre=index.genre,
         )
         llm = None
         if settings.llm_base_url and settings.llm_model:

@@ -12,12 +12,13 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 
 from opencc import OpenCC
 
 from qa.analysis import QuestionAnalysis, analyse
-from qa.genre import GENRE
+from qa.genre import Genre
 from qa.lexical import Analyzer
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
@@ -25,10 +26,6 @@ MAX_SYNONYMS_PER_WORD = 3
 # A place's proper name ends in what it is (宁远堡镇, 广州路街道, 阿拉善右旗); jieba's ns tag alone
 # also marks common nouns (山峰, 城市), which a passage need not repeat.
 _PLACE_NAME = re.compile(r"^[\u4e00-\u9fff]{2,}(?:省|市|县|区|旗|州|镇|乡|村|街道|社区|路|国)$")
-# A document number (文号) such as 金区政办发〔2019〕165号, whatever brackets the asker types.
-_OPENING = "".join(re.escape(opening) for opening, _ in GENRE.document_brackets)
-_CLOSING = "".join(re.escape(closing) for _, closing in GENRE.document_brackets)
-_DOCUMENT_NUMBER = re.compile(rf"([\u4e00-\u9fff]{{0,10}})[{_OPENING}]\s*((?:19|20)\d{{2}})\s*[{_CLOSING}]\s*(\d{{1,5}})\s*号")
 
 
 @dataclass(frozen=True)
@@ -47,9 +44,16 @@ class DocumentNumber:
         return self.prefix[len(self.prefix) - shorter :] == other.prefix[len(other.prefix) - shorter :]
 
 
-def document_numbers(text: str) -> list[DocumentNumber]:
-    """Every 文号 in `text`, in a question or in a passage alike."""
-    return [DocumentNumber(*match.groups()) for match in _DOCUMENT_NUMBER.finditer(text)]
+@lru_cache(maxsize=8)
+def _document_number(genre: Genre) -> re.Pattern[str]:
+    """A document number (文号) such as 金区政办发〔2019〕165号, in any of the genre's brackets."""
+    opening, closing = genre.bracket_classes
+    return re.compile(rf"([\u4e00-\u9fff]{{0,10}})[{opening}]\s*((?:19|20)\d{{2}})\s*[{closing}]\s*(\d{{1,5}})\s*号")
+
+
+def document_numbers(text: str, genre: Genre) -> list[DocumentNumber]:
+    """Every 文号 in `text`, in a question or in a passage alike, whatever brackets it is typed with."""
+    return [DocumentNumber(*match.groups()) for match in _document_number(genre).finditer(text)]
 
 
 @dataclass(frozen=True)
@@ -104,8 +108,9 @@ def relative_years(edition_year: int) -> dict[str, int]:
 class QuestionReader:
     """Turns raw questions into `Question`s; built once per loaded index."""
 
-    def __init__(self, analyzer: Analyzer, vocabulary: set[str], edition_year: int,
+    def __init__(self, analyzer: Analyzer, vocabulary: set[str], edition_year: int, genre: Genre,
                  region_names: frozenset[str] = frozenset()) -> None:
+        self._genre = genre
         self._region_names = region_names
         self._analyzer = analyzer
         self._tagger = analyzer.tagger
@@ -141,7 +146,7 @@ class QuestionReader:
                                      if _PLACE_NAME.search(p.word) and not self._region_and_noun(p.word)))
         return Question(raw, text, colloquial, tuple(dict.fromkeys(expansions)), years,
                         analyse(text, self._region_names, places), places,
-                        tuple(document_numbers(text)))
+                        tuple(document_numbers(text, self._genre)))
 
 
 def _load_colloquial_terms() -> dict[str, list[str]]:

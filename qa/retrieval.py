@@ -66,11 +66,12 @@ class Retriever:
         self.categories: list[str] = list(dict.fromkeys(self._categories.tolist()))  # in book order
         latest = max(index.manifest["corpus"], key=lambda entry: entry["edition_year"])
         region_names = frozenset(name for book in index.manifest["corpus"] for name in book["region_names"])
-        self.reader = QuestionReader(index.analyzer, index.words.vocabulary(), latest["edition_year"], region_names)
-        self.coverage = CoverageScorer(index.bigrams.idf())
+        self.reader = QuestionReader(index.analyzer, index.words.vocabulary(), latest["edition_year"], index.genre,
+                                     region_names)
+        self.coverage = CoverageScorer(index.bigrams.idf(), index.analyzer)
         self._documents: dict[tuple[str, str], list[tuple[DocumentNumber, int]]] = {}
         for i, chunk in enumerate(index.chunks):
-            for number in document_numbers(chunk.text):
+            for number in document_numbers(chunk.text, index.genre):
                 self._documents.setdefault((number.year, number.serial), []).append((number, i))
 
     def quoting(self, question: Question) -> list[int]:

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from qa.coverage import CoverageScorer
-from qa.lexical import Analyzer
 from qa.mentions import APPROXIMATIONS, Mention, Sentence
 from qa.models import LogisticModel
 from qa.query import Question
@@ -93,7 +92,7 @@ class HeadlineRanker:
         kinds = _KINDS_ASKED.get(question.kind)
         if not kinds or not sentences:
             return []
-        question_bigrams = set(Analyzer.bigrams(question.terms_text()))
+        question_bigrams = set(self._scorer.analyzer.bigrams(question.terms_text()))
         top_score = max(s.score for s in sentences) or 1.0
         found: list[Choice] = []
         for position, sentence in enumerate(sentences[:MAX_SENTENCES]):
@@ -128,7 +127,7 @@ class HeadlineRanker:
         chunk = sentence.hit.chunk
         text = chunk.text
         described = f"{mention.subject}{mention.attribute}"
-        described_bigrams = Analyzer.bigrams(mention.attribute)
+        described_bigrams = self._scorer.analyzer.bigrams(mention.attribute)
         extra = [b for b in described_bigrams if b not in question_bigrams]
         lead = text[max(0, mention.start - LEAD_CHARS) : mention.start]
         path_text = " ".join(chunk.path)

@@ -9,33 +9,52 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 
 from qa.analysis import QuestionAnalysis
-from qa.genre import GENRE
+from qa.genre import Genre
 
-UNITS = "|".join(re.escape(u) for u in GENRE.units)  # longest unit first
-NUMBER = re.compile(rf"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(?:{UNITS})(?:/(?:{UNITS}|月))?")  # and rates: 元/立方米
 DATE = re.compile(
     r"\d{4}年\d{1,2}月\d{1,2}日(?:[—－-]\d{1,2}(?:月\d{1,2})?日)?|\d{4}年\d{1,2}月(?:[—－-]\d{1,2}月)?|"
     r"\d{1,2}月\d{1,2}日(?:[—－-]\d{1,2}(?:月\d{1,2})?日)?|\d{4}年第[一二三四]季度|\d{1,2}月份?|\d{4}年"
 )
-TITLES = "|".join(GENRE.titles)  # longest first: 副区长 before 区长
-PERSON = re.compile(rf"(?:{TITLES})[、，：:\s]*(?!{TITLES})([\u4e00-\u9fff]{{2,3}})(?=[（(，。、；\s]|$)")
-_TITLE_WORDS = set(TITLES.split("|")) | {"党组", "成员", "委员"}
 _ENTITY_STOP = set("在由于和与及的是为对从到、，。；：“”《》（）()【】0123456789年月日")
 MAX_ENTITY_CHARS = 24
 
 
+@dataclass(frozen=True)
+class SpanPatterns:
+    """The span regexes of one genre (an index's merged view), compiled once by `span_patterns`."""
+
+    units: str  # alternation, longest unit first
+    titles: str  # alternation, longest first: 副区长 before 区长
+    number: re.Pattern[str]  # a figure with its unit, and rates: 元/立方米
+    person: re.Pattern[str]  # a name right after a title: 区长周益民
+    title_words: frozenset[str]  # what a "name" after a title may really be: another title
+
+
+@lru_cache(maxsize=8)
+def span_patterns(genre: Genre) -> SpanPatterns:
+    units, titles = genre.units_alternation, genre.titles_alternation
+    return SpanPatterns(
+        units=units, titles=titles,
+        number=re.compile(rf"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)\s*(?:{units})(?:/(?:{units}|月))?"),
+        person=re.compile(rf"(?:{titles})[、，：:\s]*(?!{titles})([\u4e00-\u9fff]{{2,3}})(?=[（(，。、；\s]|$)"),
+        title_words=frozenset(genre.titles) | {"党组", "成员", "委员"},
+    )
+
+
 def find_span(analysis: QuestionAnalysis, question: str, quote: str, question_years: tuple[int, ...],
-              closeness: Callable[[int], float], names: list[tuple[int, str]]) -> str | None:
+              closeness: Callable[[int], float], names: list[tuple[int, str]], patterns: SpanPatterns) -> str | None:
     """The best span of `quote` for the answer type the analysis asks for.
 
     `closeness(offset)` rates the words before an offset against the question; `names` are the
-    person names (offset, name) a tagger found in the quote.
+    person names (offset, name) a tagger found in the quote; `patterns` are the index's genre's.
     """
     kind = analysis.answer_type
     if kind == "number":
-        spans = [(m.start(), m.group(0)) for m in NUMBER.finditer(quote) if is_figure(quote, m.start(), m.group(0))]
+        spans = [(m.start(), m.group(0)) for m in patterns.number.finditer(quote) if is_figure(quote, m.start(), m.group(0))]
         wanted = analysis.unit
         if wanted and any(_in_unit(text, wanted) for _, text in spans):
             spans = [(offset, text) for offset, text in spans if _in_unit(text, wanted)]
@@ -43,11 +62,11 @@ def find_span(analysis: QuestionAnalysis, question: str, quote: str, question_ye
         spans = [(m.start(), m.group(0)) for m in DATE.finditer(quote)
                  if not (re.fullmatch(r"\d{4}年", m.group(0)) and int(m.group(0)[:4]) in question_years)]
     elif kind == "person":
-        titled = [(m.start(1), m.group(1)) for m in PERSON.finditer(quote) if m.group(1) not in _TITLE_WORDS
+        titled = [(m.start(1), m.group(1)) for m in patterns.person.finditer(quote) if m.group(1) not in patterns.title_words
                   and not any(word in m.group(1) for word in ("书记", "局长", "主任", "成员"))]
         # a tagged name right after a title ("区长周益民", "局长\n苏子喜") is the most reliable kind
         near_title = [(offset, name) for offset, name in names
-                      if re.search(rf"(?:{TITLES})[、，：:\s]*$", quote[max(0, offset - 8) : offset])]
+                      if re.search(rf"(?:{patterns.titles})[、，：:\s]*$", quote[max(0, offset - 8) : offset])]
         # in a list of office holders, each line after the title line is another holder
         listed = [(offset, name) for offset, name in names if offset > 0 and quote[offset - 1] == "\n"]
         spans = [span for span in (titled + listed if titled else near_title or names) if span[1] not in question]

@@ -23,6 +23,7 @@ from qa.chunking import chunk_records
 from qa.config import Settings
 from qa.corpus import load_records, records_path
 from qa.embedding import Embedder
+from qa.genre import SHARED_GENRE, Genre
 from qa.lexical import Analyzer, BM25Field, extract_user_words
 from qa.manifest import file_sha256, load_manifest
 from qa.mentions import MENTION_SCHEMA, ChunkMentions, Sentence, read_sentences
@@ -31,7 +32,7 @@ from qa.records import Chunk, Record, read_jsonl, to_jsonl
 from qa.tokens import ENCODING, count_tokens
 from qa.vector import build_vector_index, load_vector_index, save_vector_index
 
-SCHEMA_VERSION = 2  # 2: the mention layer and the trained answer models
+SCHEMA_VERSION = 3  # 2: the mention layer and the trained answer models; 3: the genre it was read with
 _PACKAGES = ("qa", "faiss-cpu", "bm25s", "jieba", "sentence-transformers", "torch", "tiktoken", "numpy")
 
 
@@ -52,6 +53,7 @@ class LoadedIndex:
     bigrams: BM25Field
     vectors: faiss.Index
     sentences: dict[str, list[Sentence]]  # chunk id → its sentences with their typed mentions
+    genre: Genre  # the shared genre plus every book's additions: how its text was read, and questions must be
     models: AnswerModels | None  # None only inside a build, before training
 
     @cached_property
@@ -75,6 +77,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False,
             "yearbook": spec.id, "title": spec.title, "edition_year": spec.edition_year,
             "records_year": spec.records_year, "region": spec.region, "region_names": spec.region_names,
             "statistical_sources": spec.statistical_sources, "sub_area_categories": spec.sub_area_categories,
+            "genre": spec.genre.model_dump(mode="json", exclude_defaults=True),
             "source_sha256": spec.sha256,
             "records_sha256": file_sha256(records_path(settings.parsed_dir, spec.id)), "records": len(book_records),
         })
@@ -84,19 +87,23 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False,
     )
     region_names = [name for spec in corpus.yearbooks for name in spec.region_names]
     user_words = extract_user_words(records, region_names)
-    analyzer = Analyzer(user_words)
+    # one index, one reading: every book's additions apply to all its text (they only add vocabulary)
+    genre = SHARED_GENRE.extended(*(spec.genre for spec in corpus.yearbooks))
+    analyzer = Analyzer(user_words, genre.stopwords)
     indexed = [chunk.indexed_text() for chunk in chunks]
     words = BM25Field.build([analyzer.words(text) for text in indexed])
     bigrams = BM25Field.build([analyzer.bigrams(text) for text in indexed])
     vectors = embedder.embed_documents(indexed, settings.embedding_batch_size, progress)
     vector_index = build_vector_index(vectors, settings.faiss_kind)
-    sentences = {chunk.id: read_sentences(chunk.text) for chunk in chunks}
+    sentences = {chunk.id: read_sentences(chunk.text, genre) for chunk in chunks}
 
     final = settings.index_path()
     with building_dir(final) as staging:
         (staging / "records.jsonl").write_text(to_jsonl(records), encoding="utf-8")
         (staging / "chunks.jsonl").write_text(to_jsonl(chunks), encoding="utf-8")
         (staging / "userdict.txt").write_text("\n".join(user_words) + "\n", encoding="utf-8")
+        (staging / "genre.json").write_text(json.dumps(genre.to_json(), ensure_ascii=False, indent=1) + "\n",
+                                            encoding="utf-8")
         words.save(staging / "bm25_words")
         bigrams.save(staging / "bm25_bigrams")
         save_vector_index(vector_index, staging / "vectors.faiss")
@@ -172,13 +179,19 @@ def check_index(settings: Settings, embedder: Embedder) -> dict:
             f"but the configured model is '{embedder.name}' (weights {embedder.fingerprint[:12]}); "
             "set QA_EMBEDDING_MODEL to the index's model or rebuild with `qa index build`"
         )
-    current = {spec.id: spec.sha256 for spec in load_manifest(settings.corpus_dir).yearbooks}
+    corpus = load_manifest(settings.corpus_dir).yearbooks
+    current = {spec.id: spec.sha256 for spec in corpus}
     built = {entry["yearbook"]: entry["source_sha256"] for entry in manifest["corpus"]}
     if current != built:
         raise IndexStoreError(
             f"{folder} was built from a different corpus ({sorted(built)}) than corpus/manifest.json lists "
             f"({sorted(current)}); run `qa corpus build && qa index build`"
         )
+    built_genre = {entry["yearbook"]: entry["genre"] for entry in manifest["corpus"]}
+    changed = [spec.id for spec in corpus if built_genre[spec.id] != spec.genre.model_dump(mode="json", exclude_defaults=True)]
+    if changed:
+        raise IndexStoreError(f"{folder} was read with other genre additions than corpus/manifest.json gives {changed}; "
+                              "run `qa corpus build && qa index build`")
     if "models" not in manifest:
         raise IndexStoreError(f"{folder} has no trained answer models; rebuild it with `qa index build`")
     return manifest
@@ -189,13 +202,14 @@ def open_index(folder: Path, manifest: dict) -> LoadedIndex:
     records = {r.id: r for r in read_jsonl(folder / "records.jsonl", Record)}
     chunks = read_jsonl(folder / "chunks.jsonl", Chunk)
     user_words = (folder / "userdict.txt").read_text(encoding="utf-8").split()
+    genre = Genre.from_json(json.loads((folder / "genre.json").read_text(encoding="utf-8")))
     sentences = {row.chunk: row.sentences for row in read_jsonl(folder / "mentions.jsonl", ChunkMentions)}
     models_file = folder / "models.json"
     models = AnswerModels.from_json(json.loads(models_file.read_text(encoding="utf-8"))) if models_file.is_file() else None
     return LoadedIndex(
-        path=folder, manifest=manifest, records=records, chunks=chunks, analyzer=Analyzer(user_words),
+        path=folder, manifest=manifest, records=records, chunks=chunks, analyzer=Analyzer(user_words, genre.stopwords),
         words=BM25Field.load(folder / "bm25_words"), bigrams=BM25Field.load(folder / "bm25_bigrams"),
-        vectors=load_vector_index(folder / "vectors.faiss"), sentences=sentences, models=models,
+        vectors=load_vector_index(folder / "vectors.faiss"), sentences=sentences, models=models, genre=genre,
     )
 
 

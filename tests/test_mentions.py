@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from qa.genre import SHARED_GENRE
 from qa.mentions import Sentence, read_sentences, unit_of
 
 
 def _mentions(text: str) -> list:
-    return [m for sentence in read_sentences(text) for m in sentence.mentions]
+    return [m for sentence in read_sentences(text, SHARED_GENRE) for m in sentence.mentions]
 
 
 def test_a_level_and_its_growth_are_told_apart():
@@ -54,7 +55,7 @@ def test_quoted_names_places_and_organisations():
 
 def test_offsets_point_into_the_text_and_survive_json():
     text = "第一句没有数字。\n羊存栏15.7万只，同比增长7.53%。"
-    for sentence in read_sentences(text):
+    for sentence in read_sentences(text, SHARED_GENRE):
         assert Sentence.model_validate_json(sentence.model_dump_json()) == sentence
         for mention in sentence.mentions:
             assert text[mention.start : mention.end].replace(" ", "") == mention.text or mention.kind == "date"
