@@ -13,16 +13,33 @@ from collections.abc import Callable, Iterable
 from qa.records import Chunk, Record
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])")
+_OPENING, _CLOSING = "（(", "）)"
+MAX_BRACKETED = 200
 _DATA_ROW = re.compile(r"\d[\d.,%]*\s+\d")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) spans of the sentences of `text`, ends included, covering it exactly."""
+    """(start, end) spans of the sentences of `text`, ends included, covering it exactly.
+
+    A sentence never ends inside an open bracket ("（含…；…）" is one sentence), unless the line
+    ends there or the bracket has stayed open for MAX_BRACKETED characters: an extraction that
+    lost the closing bracket must not glue the rest of a passage into one sentence.
+    """
     spans, start = [], 0
+    depth, opened_at = 0, 0
+    scanned = 0
     for match in _SENTENCE_END.finditer(text):
-        if match.start() > start:
-            spans.append((start, match.start()))
-            start = match.start()
+        end = match.start()
+        for k in range(scanned, end):
+            if text[k] in _OPENING:
+                depth, opened_at = depth + 1, (k if depth == 0 else opened_at)
+            elif text[k] in _CLOSING and depth:
+                depth -= 1
+        scanned = end
+        inside = depth > 0 and text[end - 1] != "\n" and end - opened_at < MAX_BRACKETED
+        if end > start and not inside:
+            spans.append((start, end))
+            start, depth = end, 0
     if start < len(text):
         spans.append((start, len(text)))
     return spans

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from qa.genre import SHARED_GENRE, Genre
@@ -46,6 +46,7 @@ class Line:
     width: int
     page: int | None
     label: bool = False  # a short label spaced out to the column ("主  任", "委  员"): it stands alone
+    alone: bool = False  # a paragraph by itself, however it was wrapped (a report's byline)
 
 
 @dataclass
@@ -59,6 +60,11 @@ class ParsedBook:
 
 
 @lru_cache(maxsize=8)
+def speaker_line(genre: Genre) -> re.Pattern[str]:
+    """A report's byline: who delivered it, an office and a name ("金川区人民法院代院长  陈海东")."""
+    return re.compile(rf"^[\u4e00-\u9fff（）]{{0,30}}(?:{genre.titles_alternation})\s*[\u4e00-\u9fff·]{{2,4}}$")
+
+
 def document_number_line(genre: Genre) -> re.Pattern[str]:
     """A document's 文号 alone on its line, in any of the genre's brackets (区委发〔2019〕7号, 县政发[2019]12号)."""
     opening, closing = genre.bracket_classes
@@ -138,8 +144,9 @@ def parse_yearbook(text: str, spec: YearbookSpec) -> ParsedBook:
     ]
     widths = sorted(line.width for line in lines)
     column_width = widths[int(len(widths) * 0.9)]
+    genre = SHARED_GENRE.extended(spec.genre)
     builder = _Builder(spec.id, short_width=int(column_width * 0.8),
-                       document_number_line=document_number_line(SHARED_GENRE.extended(spec.genre)),
+                       document_number_line=document_number_line(genre), speaker_line=speaker_line(genre),
                        region_names=tuple(sorted(spec.region_names, key=len, reverse=True)))
 
     bounds = [(CategorySpec(name=spec.front_matter), -1)] + starts
@@ -162,6 +169,7 @@ class _Builder:
     yearbook: str
     short_width: int
     document_number_line: re.Pattern[str]
+    speaker_line: re.Pattern[str]
     region_names: tuple[str, ...] = ()
     records: list[Record] = field(default_factory=list)
     structure: list[str] = field(default_factory=list)
@@ -186,7 +194,7 @@ class _Builder:
                 yield current  # the names above a label end there, however long their line
                 current = []
             current.append(line)
-            if self.ends_paragraph(line):
+            if self.ends_paragraph(line) or line.alone:
                 yield current
                 current = []
         if current:
@@ -342,9 +350,15 @@ def _parse_entries(builder: _Builder, category: CategorySpec, lines: list[Line])
 
 
 def _parse_reports(builder: _Builder, category: CategorySpec, lines: list[Line]) -> None:
-    """Speeches and work reports: each opens with title lines and a '——date, occasion' line."""
+    """Speeches and work reports: each opens with title lines, a '——date, occasion' line and a byline.
+
+    The extraction sometimes drops a report's title block into the middle of one of its sentences
+    ("向区委常委会汇" / title / "——2020年1月14日在…" / "代院长 陈海东" / "报工作2次"). The title lines
+    become the record's title, and the occasion and byline lines open the report's text, so the
+    sentence around them reads whole again and no answer quotes a title block as a statement.
+    """
     subtitles = [k for k, line in enumerate(lines) if line.text.startswith("——")]
-    starts: list[tuple[int, str]] = []
+    starts: list[tuple[int, str, list[int]]] = []
     title_indices: set[int] = set()
     for n, k in enumerate(subtitles):
         j = k
@@ -355,18 +369,43 @@ def _parse_reports(builder: _Builder, category: CategorySpec, lines: list[Line])
                 break  # a title's first line; what stands before it ends the previous report
         title = join_wrapped([line.text for line in lines[j:k]]) or lines[k].text.lstrip("—")
         builder.structure.extend(line.text for line in lines[j:k])
-        title_indices.update(range(j, k))
-        starts.append((0 if n == 0 else _report_start(lines, starts[-1][0], j), title))
+        byline = _byline(builder, lines, k)
+        title_indices.update(range(j, k), byline)
+        starts.append((0 if n == 0 else _report_start(lines, starts[-1][0], j), title, byline))
     if not starts:
-        starts = [(0, category.name)]
-    for n, (start, title) in enumerate(starts):
+        starts = [(0, category.name, [])]
+    for n, (start, title, byline) in enumerate(starts):
         end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
-        speech = [line for k, line in enumerate(lines[start:end], start) if k not in title_indices]
+        body = [line for k, line in enumerate(lines[start:end], start) if k not in title_indices]
+        opening = [_at_report_start(lines[k], body[0].page if body else None) for k in byline]
+        if opening:  # the byline stands alone, whatever its width ("检察长      杨连贵" fills the column)
+            opening[-1] = replace(opening[-1], alone=True)
+        speech = opening + body
         builder.walk_prose(
             speech, [category.name, title], title,
             lambda k, speech=speech: _looks_like_heading(builder, speech, k, 24)
-            and builder.ends_paragraph(speech[k]) and not speech[k].text.startswith("——"),
+            and builder.ends_paragraph(speech[k]) and not speech[k].text.startswith("——")
+            and not builder.speaker_line.match(speech[k].text),
         )
+
+
+def _at_report_start(line: Line, start_page: int | None) -> Line:
+    """A byline moved to its report's start: one printed pages later is cited at the start's page."""
+    if start_page is not None and line.page is not None and line.page > start_page:
+        return replace(line, page=start_page)
+    return line
+
+
+def _byline(builder: _Builder, lines: list[Line], occasion: int) -> list[int]:
+    """The occasion line ("——…会议上"), any wrapped rest of it, and the speaker's line after it."""
+    block = [occasion]
+    for k in range(occasion + 1, min(occasion + 3, len(lines))):
+        if _SENTENCE_PUNCT.search(lines[k].text):
+            break
+        block.append(k)
+        if builder.speaker_line.match(lines[k].text):
+            return block
+    return [occasion]
 
 
 def _report_start(lines: list[Line], previous_start: int, title_at: int) -> int:

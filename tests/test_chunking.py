@@ -26,6 +26,15 @@ def test_split_sentences_covers_text_exactly():
     assert [text[s:e] for s, e in spans][:2] == ["第一句。", "第二句！"]
 
 
+def test_a_sentence_never_ends_inside_an_open_bracket():
+    text = "全年投资（含新建项目；续建项目）5亿元。工业（1）增长；\n（括号未闭合；到行尾为止\n下一句。"
+    sentences = [text[s:e] for s, e in split_sentences(text)]
+    assert sentences[0] == "全年投资（含新建项目；续建项目）5亿元。"
+    assert sentences[1] == "工业（1）增长；"
+    assert "（括号未闭合；到行尾为止\n" in sentences  # an unclosed bracket holds only to the line's end
+    assert "".join(sentences) == text
+
+
 def test_chunks_stay_inside_one_record_and_cover_it(chunks_and_records):
     chunks, records, _ = chunks_and_records
     by_record = defaultdict(list)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import json
 import re
+
+import pytest
 
 from qa.parsing import chinese_number, parse_yearbook
 from qa.textrepair import normalise_for_match
@@ -77,6 +77,18 @@ def test_a_report_whose_title_was_displaced_starts_at_its_opening_words(parsed_b
     # the extracted text prints these titles pages after the report has begun
     [record] = [r for r in parsed_book.records if opening in r.text]
     assert record.path[0] == "特载" and record.path[1].startswith(report)
+
+
+def test_a_title_block_dropped_mid_sentence_leaves_the_sentence_whole(parsed_book):
+    """The extraction put the 法院 report's title, occasion and byline inside "向区委常委会汇/报工作2次"."""
+    assert [r for r in parsed_book.records if "向区委常委会汇报工作2次" in r.text]
+    reports = [r for r in parsed_book.records if r.path[0] == "特载"]
+    for record in reports:  # an occasion line only ever opens a report, with its byline on its own line
+        for found in re.finditer(r"——\d{4}年\d+月\d+日在", record.text):
+            assert found.start() == 0, record.text[max(0, found.start() - 40):found.start() + 40]
+            byline = record.text.split("\n", 1)[0]
+            assert re.search(r"(?:院长|检察长|主席|主任|局长|区长|书记)[\u4e00-\u9fff]{2,3}$", byline), byline
+    assert sum(1 for r in reports if r.text.startswith("——")) == 8
 
 
 def test_office_holder_lists_keep_each_office_on_its_own_line(parsed_book):
