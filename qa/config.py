@@ -41,6 +41,14 @@ class Settings(BaseSettings):
         "",
         description="Instruction prepended to queries, e.g. '为这个句子生成表示以用于检索相关文章：' for bge-*-zh-v1.5.",
     )
+    embedding_finetune: bool = Field(
+        True,
+        description=(
+            "Fine-tune the embedding model on the training split (QA_TRAIN_DATASET) during `qa index build`, "
+            "with BM25 hard negatives, and keep the tuned copy in the index. About a minute for static-zh-words; "
+            "much longer for a transformer on a CPU."
+        ),
+    )
     embedding_batch_size: int = Field(64, ge=1, le=1024, description="Batch size when embedding chunks.")
     faiss_kind: str = Field("flat", pattern="^(flat|hnsw)$", description="'flat' (exact) or 'hnsw' (approximate, for large corpora).")
     weight_words: float = Field(0.7, ge=0, description="Fusion weight of BM25 over jieba words.")

@@ -48,12 +48,14 @@ class Embedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def load_embedder(name: str, cache_dir: Path, query_prefix: str = "") -> Embedder:
-    """Load the model named in configuration; build the offline default first if needed."""
+def load_embedder(name: str, cache_dir: Path, query_prefix: str = "", source: Path | None = None) -> Embedder:
+    """Load the model named in configuration (building the offline default first if needed), or,
+    given `source`, the weights in that folder under that name: an index's fine-tuned copy."""
     from sentence_transformers import SentenceTransformer
 
-    source = str(build_static_zh(cache_dir / "models" / STATIC_ZH)) if name == STATIC_ZH else name
-    model = SentenceTransformer(source, device="cpu")
+    if source is None:
+        source = build_static_zh(cache_dir / "models" / STATIC_ZH) if name == STATIC_ZH else None
+    model = SentenceTransformer(str(source) if source else name, device="cpu")
     dims = int(model.get_embedding_dimension())
     return Embedder(name, model, dims, weights_fingerprint(model), query_prefix)
 
