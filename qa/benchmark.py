@@ -42,7 +42,7 @@ def bench_index(settings: Settings, builds: int, rounds: int) -> dict[str, float
     build_seconds = []
     for _ in range(builds):
         started = time.perf_counter()
-        build_index(settings, embedder, train=lambda index: fit_answer_models(settings, embedder, index))
+        build_index(settings, embedder, train=lambda index, tuned: fit_answer_models(settings, tuned, index))
         build_seconds.append(time.perf_counter() - started)
     pipeline = Pipeline.load(settings)
     for query in BENCH_QUERIES:  # warm-up

@@ -75,7 +75,7 @@ def index_build() -> None:
         with console.status(f"loading embedding model {settings.embedding_model}…"):
             embedder = load_embedder(settings.embedding_model, settings.cache_dir, settings.embedding_query_prefix)
         manifest = build_index(settings, embedder, progress=True,
-                               train=lambda index: fit_answer_models(settings, embedder, index))
+                               train=lambda index, tuned: fit_answer_models(settings, tuned, index))
     except (CorpusError, IndexStoreError) as exc:
         fail(str(exc))
     except (OSError, ValueError) as exc:  # a model name the hub cannot serve here, an unreadable folder
@@ -86,6 +86,12 @@ def index_build() -> None:
         f"{manifest['embedding']['model']} ({manifest['embedding']['dims']} dims, {manifest['faiss']['kind']}), "
         f"built in {manifest['build_seconds']} s"
     )
+    finetune = manifest["embedding"]["finetune"]
+    if finetune:
+        recall = finetune["dev_dense_recall_at_5"]
+        console.print(f"embedding fine-tuned on {finetune['train']['triplets']} training questions in "
+                      f"{finetune['steps']} steps ({finetune['training_seconds']} s); "
+                      f"dev dense-only Recall@5 {recall['base']} → {recall['tuned']}")
     models = manifest["models"]
     console.print(f"answer models: trained on {models['training']['train']['questions']} questions; "
                   f"dev headline precision {models['headline'].get('dev_headline_precision')}, "
@@ -346,12 +352,11 @@ def bench_api_command(
 
 def _check_index() -> None:
     """What loading would refuse (files, model, corpus), without holding the index in this process."""
-    from qa.embedding import load_embedder
-    from qa.store import IndexStoreError, check_index
+    from qa.store import IndexStoreError, check_index, load_index_embedder
 
     settings = get_settings()
     try:
-        check_index(settings, load_embedder(settings.embedding_model, settings.cache_dir, settings.embedding_query_prefix))
+        check_index(settings, load_index_embedder(settings))
     except (IndexStoreError, CorpusError) as exc:
         fail(str(exc))
 

@@ -9,6 +9,7 @@ match segmentation of Chinese, with every CJK character as a fallback piece, so 
 
 from __future__ import annotations
 
+import copy
 import gzip
 import hashlib
 import json
@@ -39,6 +40,10 @@ class Embedder:
     def _encode(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         raise NotImplementedError
 
+    def trainable(self) -> object:
+        """A fresh sentence-transformers copy of the model, to fine-tune (imports torch)."""
+        raise NotImplementedError
+
 
 class TransformerEmbedder(Embedder):
     """Any sentence-transformers model, run by sentence-transformers (and so torch)."""
@@ -55,6 +60,9 @@ class TransformerEmbedder(Embedder):
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def trainable(self) -> object:
+        return copy.deepcopy(self.model)
+
 
 class StaticEmbedder(Embedder):
     """A saved sentence-transformers StaticEmbedding model, run with numpy alone.
@@ -68,6 +76,7 @@ class StaticEmbedder(Embedder):
     def __init__(self, name: str, folder: Path, query_prefix: str = "") -> None:
         from tokenizers import Tokenizer
 
+        self.folder = folder
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         weights = folder / "model.safetensors"
         self.table = _memory_mapped_tensor(weights, "embedding.weight")
@@ -81,19 +90,26 @@ class StaticEmbedder(Embedder):
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)  # as torch.nn.functional.normalize
 
+    def trainable(self) -> object:
+        from sentence_transformers import SentenceTransformer
 
-def load_embedder(name: str, cache_dir: Path, query_prefix: str = "") -> Embedder:
-    """Load the model named in configuration; build the offline default first if needed.
+        return SentenceTransformer(str(self.folder), device="cpu")
+
+
+def load_embedder(name: str, cache_dir: Path, query_prefix: str = "", source: Path | None = None) -> Embedder:
+    """Load the model named in configuration (building the offline default first if needed), or,
+    given `source`, the weights in that folder under that name: an index's fine-tuned copy.
 
     A static model (the offline default, or any saved folder whose only module is a
     StaticEmbedding) runs with numpy; anything else loads sentence-transformers and torch.
     """
-    folder = build_static_zh(cache_dir / "models" / STATIC_ZH) if name == STATIC_ZH else Path(name)
-    if _is_static_model(folder):
-        return StaticEmbedder(name, folder, query_prefix)
+    if source is None:
+        source = build_static_zh(cache_dir / "models" / STATIC_ZH) if name == STATIC_ZH else Path(name)
+    if _is_static_model(source):
+        return StaticEmbedder(name, source, query_prefix)
     from sentence_transformers import SentenceTransformer
 
-    return TransformerEmbedder(name, SentenceTransformer(str(folder) if folder.is_dir() else name, device="cpu"),
+    return TransformerEmbedder(name, SentenceTransformer(str(source) if source.is_dir() else name, device="cpu"),
                                query_prefix)
 
 

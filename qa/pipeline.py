@@ -11,11 +11,11 @@ from typing import Any, Literal
 from qa.answering import Draft, ExtractiveAnswerer
 from qa.answers import AskResult
 from qa.config import Settings
-from qa.embedding import Embedder, load_embedder
+from qa.embedding import Embedder
 from qa.llm import LlmAnswerer, LlmError
 from qa.query import Question
 from qa.retrieval import Hit, Retriever, SearchFilters
-from qa.store import LoadedIndex, load_index
+from qa.store import LoadedIndex, load_index, load_index_embedder
 from qa.tokens import count_tokens
 
 AskMode = Literal["auto", "extractive", "llm"]
@@ -48,7 +48,7 @@ class Pipeline:
     @classmethod
     def load(cls, settings: Settings) -> Pipeline:
         """Load everything heavy once; raises IndexStoreError with a fix-it message on mismatch."""
-        embedder = load_embedder(settings.embedding_model, settings.cache_dir, settings.embedding_query_prefix)
+        embedder = load_index_embedder(settings)
         return cls.over(settings, embedder, load_index(settings, embedder))
 
     @classmethod

@@ -32,7 +32,9 @@ from qa.records import Chunk, Record, read_jsonl, to_jsonl
 from qa.tokens import ENCODING, count_tokens
 from qa.vector import build_vector_index, load_vector_index, save_vector_index
 
-SCHEMA_VERSION = 3  # 2: the mention layer and the trained answer models; 3: the genre it was read with
+SCHEMA_VERSION = 4  # 2: the mention layer and the trained answer models; 3: the genre it was read with;
+#                    4: the fine-tuned embedding model it carries
+FINETUNED_MODEL_DIR = "embedding"  # the fine-tuned embedding model, inside the index it built
 _PACKAGES = ("qa", "faiss-cpu", "bm25s", "jieba", "sentence-transformers", "torch", "tiktoken", "numpy")
 
 
@@ -51,7 +53,7 @@ class LoadedIndex:
     analyzer: Analyzer
     words: BM25Field
     bigrams: BM25Field
-    vectors: faiss.Index
+    vectors: faiss.Index | None  # None only inside a build, while the embedding model is fine-tuned
     sentences: dict[str, list[Sentence]]  # chunk id → its sentences with their typed mentions
     genre: Genre  # the shared genre plus every book's additions: how its text was read, and questions must be
     models: AnswerModels | None  # None only inside a build, before training
@@ -63,9 +65,11 @@ class LoadedIndex:
 
 
 def build_index(settings: Settings, embedder: Embedder, progress: bool = False,
-                train: Callable[[LoadedIndex], AnswerModels] | None = None) -> dict:
-    """Chunk, tokenise, embed, read mentions and store every parsed yearbook; `train` fits the
-    answer models on the index before it is swapped into place. Returns the new manifest."""
+                train: Callable[[LoadedIndex, Embedder], AnswerModels] | None = None) -> dict:
+    """Chunk, tokenise, embed, read mentions and store every parsed yearbook; with
+    `QA_EMBEDDING_FINETUNE` the embedder is first fine-tuned on the training split (qa/finetune.py)
+    and the index keeps that model; `train` fits the answer models on the index, with the embedder
+    that built it, before it is swapped into place. Returns the new manifest."""
     started = time.perf_counter()
     corpus = load_manifest(settings.corpus_dir)
     records: list[Record] = []
@@ -93,9 +97,19 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False,
     indexed = [chunk.indexed_text() for chunk in chunks]
     words = BM25Field.build([analyzer.words(text) for text in indexed])
     bigrams = BM25Field.build([analyzer.bigrams(text) for text in indexed])
-    vectors = embedder.embed_documents(indexed, settings.embedding_batch_size, progress)
-    vector_index = build_vector_index(vectors, settings.faiss_kind)
     sentences = {chunk.id: read_sentences(chunk.text, genre) for chunk in chunks}
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "name": settings.index_name,
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "corpus": corpus_info,
+        "chunking": {"encoding": ENCODING, "target_tokens": settings.chunk_target_tokens,
+                     "overlap_tokens": settings.chunk_overlap_tokens},
+        "mentions": {"schema": MENTION_SCHEMA,
+                     "count": sum(len(s.mentions) for found in sentences.values() for s in found)},
+        "counts": {"records": len(records), "chunks": len(chunks), "user_words": len(user_words)},
+        "packages": {name: _version(name) for name in _PACKAGES},
+    }
 
     final = settings.index_path()
     with building_dir(final) as staging:
@@ -106,27 +120,26 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False,
                                             encoding="utf-8")
         words.save(staging / "bm25_words")
         bigrams.save(staging / "bm25_bigrams")
-        save_vector_index(vector_index, staging / "vectors.faiss")
         (staging / "mentions.jsonl").write_text(
             to_jsonl([ChunkMentions(chunk=chunk_id, sentences=found) for chunk_id, found in sentences.items()]),
             encoding="utf-8")
-        manifest = {
-            "schema_version": SCHEMA_VERSION,
-            "name": settings.index_name,
-            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "corpus": corpus_info,
-            "chunking": {"encoding": ENCODING, "target_tokens": settings.chunk_target_tokens,
-                         "overlap_tokens": settings.chunk_overlap_tokens},
-            "embedding": {"model": embedder.name, "dims": embedder.dims, "fingerprint": embedder.fingerprint,
-                          "query_prefix": embedder.query_prefix},
-            "faiss": {"kind": settings.faiss_kind, "vectors": int(vector_index.ntotal)},
-            "mentions": {"schema": MENTION_SCHEMA,
-                         "count": sum(len(s.mentions) for found in sentences.values() for s in found)},
-            "counts": {"records": len(records), "chunks": len(chunks), "user_words": len(user_words)},
-            "packages": {name: _version(name) for name in _PACKAGES},
-        }
+        finetune = None
+        if settings.embedding_finetune:  # needs the BM25 index (its hard negatives); the vectors need its model
+            from qa.finetune import finetune_embedder  # imports retrieval, which imports this module
+
+            lexical = LoadedIndex(path=staging, manifest=manifest, records={r.id: r for r in records}, chunks=chunks,
+                                  analyzer=analyzer, words=words, bigrams=bigrams, vectors=None, sentences=sentences,
+                                  genre=genre, models=None)
+            tuned = finetune_embedder(settings, embedder, lexical, staging / FINETUNED_MODEL_DIR)
+            embedder, finetune = tuned.embedder, tuned.figures
+        vectors = embedder.embed_documents(indexed, settings.embedding_batch_size, progress)
+        vector_index = build_vector_index(vectors, settings.faiss_kind)
+        save_vector_index(vector_index, staging / "vectors.faiss")
+        manifest["embedding"] = {"model": embedder.name, "dims": embedder.dims, "fingerprint": embedder.fingerprint,
+                                 "query_prefix": embedder.query_prefix, "finetune": finetune}
+        manifest["faiss"] = {"kind": settings.faiss_kind, "vectors": int(vector_index.ntotal)}
         if train is not None:
-            models = train(open_index(staging, manifest))
+            models = train(open_index(staging, manifest), embedder)
             (staging / "models.json").write_text(json.dumps(models.to_json(), ensure_ascii=False, indent=1) + "\n",
                                                  encoding="utf-8")
             manifest["models"] = {"training": models.training, "headline": models.headline.figures,
@@ -161,6 +174,17 @@ def read_manifest(folder: Path) -> dict:
         if file_sha256(file) != expected:
             raise IndexStoreError(f"{file} is damaged (checksum mismatch); {rebuild}")
     return manifest
+
+
+def load_index_embedder(settings: Settings) -> Embedder:
+    """The embedder that built the configured index: the fine-tuned copy it carries, or else the
+    configured model (which `load_index` then checks against the index)."""
+    from qa.embedding import load_embedder
+
+    built = read_manifest(settings.index_path())["embedding"]
+    tuned = built.get("finetune") and built["model"] == settings.embedding_model
+    return load_embedder(settings.embedding_model, settings.cache_dir, settings.embedding_query_prefix,
+                         source=settings.index_path() / FINETUNED_MODEL_DIR if tuned else None)
 
 
 def load_index(settings: Settings, embedder: Embedder) -> LoadedIndex:

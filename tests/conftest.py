@@ -60,7 +60,7 @@ def built_index(index_settings, embedder) -> dict:
     from qa.store import build_index
     from qa.training import fit_answer_models
 
-    return build_index(index_settings, embedder, train=lambda index: fit_answer_models(index_settings, embedder, index))
+    return build_index(index_settings, embedder, train=lambda index, tuned: fit_answer_models(index_settings, tuned, index))
 
 
 @pytest.fixture(scope="session")

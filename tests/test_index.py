@@ -113,7 +113,8 @@ def test_missing_index_says_how_to_build_it(index_settings, embedder, tmp_path):
         load_index(index_settings.model_copy(update={"index_dir": tmp_path / "nothing"}), embedder)
 
 
-def test_index_from_another_model_or_corpus_is_refused(built_index, index_settings, embedder, tmp_path):
+def test_index_from_another_model_or_corpus_is_refused(built_index, index_settings, pipeline, tmp_path):
+    embedder = pipeline.embedder  # the fine-tuned model the index carries
     settings = _copy_index(index_settings, tmp_path)
     manifest_path = settings.index_path() / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -129,7 +130,7 @@ def test_index_from_another_model_or_corpus_is_refused(built_index, index_settin
 
 
 def test_failed_rebuild_leaves_the_previous_index_intact(built_index, index_settings, embedder, tmp_path, monkeypatch):
-    settings = _copy_index(index_settings, tmp_path)
+    settings = _copy_index(index_settings, tmp_path).model_copy(update={"embedding_finetune": False})  # tested elsewhere
     before = read_manifest(settings.index_path())
 
     def explode(*args, **kwargs):
@@ -137,18 +138,18 @@ def test_failed_rebuild_leaves_the_previous_index_intact(built_index, index_sett
 
     monkeypatch.setattr("qa.store.save_vector_index", explode)
     with pytest.raises(OSError):
-        build_index(settings, embedder, train=lambda index: pytest.fail("never reached"))
+        build_index(settings, embedder, train=lambda index, tuned: pytest.fail("never reached"))
     assert read_manifest(settings.index_path()) == before
     assert _leftovers(settings) == []
 
 
 def test_rebuild_replaces_the_index_atomically(built_index, pipeline, index_settings, embedder, tmp_path):
-    settings = _copy_index(index_settings, tmp_path)
+    settings = _copy_index(index_settings, tmp_path).model_copy(update={"embedding_finetune": False})
     serving = Pipeline.load(settings)  # a service that memory-mapped the old files
     before = {path.name: path.stat().st_ino for path in settings.index_path().rglob("*") if path.is_file()}
     stale = settings.index_dir / f".{settings.index_name}.building.killed"  # what a killed build leaves
     (stale / "bm25_words").mkdir(parents=True)
-    manifest = build_index(settings, embedder, train=lambda index: pipeline.index.models)  # fitting is tested elsewhere
+    manifest = build_index(settings, embedder, train=lambda index, tuned: pipeline.index.models)  # fitting and tuning are tested elsewhere
     assert read_manifest(settings.index_path())["built_at"] == manifest["built_at"]
     assert _leftovers(settings) == []
     after = {path.name: path.stat().st_ino for path in settings.index_path().rglob("*") if path.is_file()}

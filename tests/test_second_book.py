@@ -127,7 +127,7 @@ def county_pipeline(county_settings):
     from qa.training import fit_answer_models
 
     embedder = load_embedder(county_settings.embedding_model, county_settings.cache_dir)
-    build_index(county_settings, embedder, train=lambda index: fit_answer_models(county_settings, embedder, index))
+    build_index(county_settings, embedder, train=lambda index, tuned: fit_answer_models(county_settings, tuned, index))
     return Pipeline.load(county_settings)
 
 

@@ -25,7 +25,12 @@ def is_relevant(passage: str, answer: str, aliases: list[str], evidence: str) ->
     whole, or its first or last 12 characters."""
     if not contains_answer(passage, answer, aliases):
         return False
-    text, quote = normalise_for_match(passage), normalise_for_match(evidence)
+    return holds_quote(normalise_for_match(passage), normalise_for_match(evidence))
+
+
+def holds_quote(text: str, quote: str) -> bool:
+    """Whether normalised `text` holds the normalised evidence quote, whole or by its first or last
+    12 characters (a quote cut by a chunk boundary still counts)."""
     return quote in text or quote[:EDGE_CHARS] in text or quote[-EDGE_CHARS:] in text
 
 
