@@ -214,7 +214,10 @@ class ExtractiveAnswerer:
             return Draft(draft.answer, shown, True, draft.citations, passages, confidence)
         quote = self.trim(best.text, question, top.mention.text if sure else None)
         chosen = [(best, quote)]
-        second = self.runner_up(question, best, candidates, MAX_ANSWER_CHARS - len(quote))
+        # An office asked about is answered by its holder: once the quote names someone, a second
+        # sentence would only add the deputies or the next office down the list.
+        holder_named = question.kind == "person" and (sure or bool(self.person_names(quote)))
+        second = None if holder_named else self.runner_up(question, best, candidates, MAX_ANSWER_CHARS - len(quote))
         if second is not None:
             chosen.append(second)
         # the quote as the answer reads it: a 大事记 day carries the month its heading gives ("8月8日…")

@@ -144,7 +144,7 @@ def finetune_embedder(settings: Settings, base: Embedder, index: LoadedIndex, fo
         trainer.remove_callback(PrinterCallback)  # the losses go into the manifest, not onto the console
         result = trainer.train()
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
-    model.save(str(folder))
+    model.save(str(folder), create_model_card=False)  # no model card: it computes "widget examples" on the console
     tuned = load_embedder(base.name, settings.cache_dir, base.query_prefix, source=folder)
     trained = time.perf_counter()
 

@@ -378,8 +378,9 @@ def _parse_reports(builder: _Builder, category: CategorySpec, lines: list[Line])
         end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
         body = [line for k, line in enumerate(lines[start:end], start) if k not in title_indices]
         opening = [_at_report_start(lines[k], body[0].page if body else None) for k in byline]
-        if opening:  # the byline stands alone, whatever its width ("检察长      杨连贵" fills the column)
-            opening[-1] = replace(opening[-1], alone=True)
+        # the occasion and the byline each stand alone, whatever their width ("检察长      杨连贵" fills
+        # the column): the byline states an office, the occasion line does not
+        opening = [replace(line, alone=True) for line in opening]
         speech = opening + body
         builder.walk_prose(
             speech, [category.name, title], title,

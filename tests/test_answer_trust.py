@@ -36,10 +36,17 @@ def test_an_office_is_answered_from_a_statement_of_it_not_a_title_block(pipeline
     result = pipeline.ask("金川区政协主席是谁？")
     assert result.answerable and "叶先春" in result.answer
     assert result.short_answer in ("叶先春", None)
+    assert all(not citation.quote.startswith("——") for citation in result.citations)  # no occasion line
+
+
+@pytest.mark.parametrize("question, holder", [("金川区区长是谁？", "周益民"), ("区委书记是谁？", "陆世平")])
+def test_an_office_is_answered_by_its_holder_not_the_list_of_deputies(pipeline, question, holder):
+    result = pipeline.ask(question)
+    assert holder in result.answer and len(result.citations) == 1
+    assert "副区长" not in result.answer and "吕在文" not in result.answer
 
 
 def test_an_unsure_headline_is_withheld_but_the_sentence_still_answers(pipeline):
-    threshold = pipeline.index.models.headline.threshold
     for question in ("2019年金川区羊存栏多少只？", "金川区有几个村？", "金川区总面积多大？"):
         result = pipeline.ask(question)
         assert (result.short_answer is None) == (result.short_answer_confidence is None)

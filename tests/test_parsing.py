@@ -86,7 +86,8 @@ def test_a_title_block_dropped_mid_sentence_leaves_the_sentence_whole(parsed_boo
     for record in reports:  # an occasion line only ever opens a report, with its byline on its own line
         for found in re.finditer(r"——\d{4}年\d+月\d+日在", record.text):
             assert found.start() == 0, record.text[max(0, found.start() - 40):found.start() + 40]
-            byline = record.text.split("\n", 1)[0]
+            occasion, byline = record.text.split("\n")[:2]  # each on its own line: only the byline states an office
+            assert occasion.endswith(("会议上", "报告"))
             assert re.search(r"(?:院长|检察长|主席|主任|局长|区长|书记)[\u4e00-\u9fff]{2,3}$", byline), byline
     assert sum(1 for r in reports if r.text.startswith("——")) == 8
 
