@@ -94,6 +94,12 @@ class _GenrePatterns:
             i += 1
         return units
 
+    def deputies_of_asked_office(self, question: str, text: str) -> bool:
+        """Whether `text` names deputies of an office the question asks for ("副区长 张福清…" when
+        the question asks who the 区长 is, not a 副区长)."""
+        asked = {m.group(0) for m in re.finditer(self.office, question) if question[max(0, m.start() - 1)] != "副"}
+        return any(f"副{office}" in text for office in asked)
+
     def is_name_line(self, line: str) -> bool:
         return bool(_NAME_LINE.match(line)) and not re.search(self.office, line)
 
@@ -214,9 +220,9 @@ class ExtractiveAnswerer:
             return Draft(draft.answer, shown, True, draft.citations, passages, confidence)
         quote = self.trim(best.text, question, top.mention.text if sure else None)
         chosen = [(best, quote)]
-        # An office asked about is answered by its holder: once the quote names someone, a second
+        # An office asked about is answered by its holder: once the headline names them, a second
         # sentence would only add the deputies or the next office down the list.
-        holder_named = question.kind == "person" and (sure or bool(self.person_names(quote)))
+        holder_named = question.kind == "person" and sure
         second = None if holder_named else self.runner_up(question, best, candidates, MAX_ANSWER_CHARS - len(quote))
         if second is not None:
             chosen.append(second)
@@ -234,6 +240,8 @@ class ExtractiveAnswerer:
                 return None
             if self._overlap(other.text, best.text) > RUNNER_UP_MAX_OVERLAP:
                 continue  # the same fact again (the book repeats its key figures) adds length, not information
+            if question.kind == "person" and self._patterns.deputies_of_asked_office(question.text, other.text):
+                continue  # the office asked about is answered by its holder, not the list of deputies
             quote = self.trim(other.text, question)
             if len(quote) <= room:
                 return other, quote

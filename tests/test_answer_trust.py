@@ -42,7 +42,7 @@ def test_an_office_is_answered_from_a_statement_of_it_not_a_title_block(pipeline
 @pytest.mark.parametrize("question, holder", [("金川区区长是谁？", "周益民"), ("区委书记是谁？", "陆世平")])
 def test_an_office_is_answered_by_its_holder_not_the_list_of_deputies(pipeline, question, holder):
     result = pipeline.ask(question)
-    assert holder in result.answer and len(result.citations) == 1
+    assert holder in result.answer and result.short_answer in (holder, None)
     assert "副区长" not in result.answer and "吕在文" not in result.answer
 
 
