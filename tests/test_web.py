@@ -73,7 +73,11 @@ def test_ask_shows_answer_with_clickable_citation_and_source(browser, service):
     page.press("#question", "Enter")
     page.wait_for_selector("#answer:not([hidden])")
     assert "262.34亿元" in page.inner_text("#answer-text")
-    assert page.inner_text("#short-answer") == "答案：262.34亿元"
+    # the headline is shown only when the learned ranker is sure (right or absent, as in test_api); the page
+    # shows exactly the service's
+    headline = page.request.post(f"{service}/api/ask", data={"question": "金川区去年GDP多少？"}).json()["short_answer"]
+    assert headline in ("262.34亿元", None)
+    assert page.inner_text("#short-answer") == (f"答案：{headline}" if headline else "")
     card = page.locator("#source-1")
     assert "第" in card.inner_text() and "页" in card.inner_text()
     assert card.locator("mark").count() == 1
