@@ -42,7 +42,8 @@ class Server:
     def start(self) -> None:
         self.running = ExitStack()
         self.url = self.running.enter_context(
-            qa_serve(self.settings, QA_DATA_DIR=str(self.data_dir), QA_ADMIN_TOKEN=TOKEN)).url
+            qa_serve(self.settings, QA_DATA_DIR=str(self.data_dir), QA_ADMIN_TOKEN=TOKEN,
+                     QA_MAX_CONCURRENT_REQUESTS="1000")).url  # 1,000 posts at once: none may meet the 503 cap
 
     def stop(self) -> None:
         self.running.close()

@@ -11,6 +11,7 @@ from qa.config import Settings
 from qa.evaluation.dataset import EvalRecord, load_dataset
 from qa.evaluation.metrics import is_relevant
 from qa.finetune import mine_triplets
+from qa.genre import SHARED_GENRE
 from qa.lexical import Analyzer, BM25Field
 from qa.records import Chunk
 from qa.retrieval import Retriever
@@ -35,12 +36,12 @@ def _record(question: str, evidence: str, answer: str = "", answerable: bool = T
 def small_retriever() -> Retriever:
     chunks = [Chunk(id=name, record_id=name, yearbook="book", kind="entry", path=path, start=0, end=len(text),
                     text=text, page_start=1, page_end=1) for name, (path, text) in TEXTS.items()]
-    analyzer = Analyzer([])
+    analyzer = Analyzer([], SHARED_GENRE.stopwords)
     indexed = [chunk.indexed_text() for chunk in chunks]
     index = LoadedIndex(
         path=None, manifest={"corpus": [{"edition_year": 2020, "region_names": ["金川区"]}]},  # type: ignore[arg-type]
         records={}, chunks=chunks, analyzer=analyzer, words=BM25Field.build([analyzer.words(t) for t in indexed]),
-        bigrams=BM25Field.build([analyzer.bigrams(t) for t in indexed]), vectors=None, sentences={}, models=None)
+        bigrams=BM25Field.build([analyzer.bigrams(t) for t in indexed]), vectors=None, sentences={}, genre=SHARED_GENRE, models=None)
     return Retriever(index, None, Settings(weight_coverage=0.0))  # type: ignore[arg-type]
 
 

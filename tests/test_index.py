@@ -162,7 +162,7 @@ def test_the_loader_recovers_from_a_crash_between_the_two_renames(built_index, i
     settings = _copy_index(index_settings, tmp_path)
     folder = settings.index_path()
     folder.rename(folder.parent / f".{folder.name}.old")  # the build died after retiring the old index
-    assert load_index(settings, embedder).chunks
+    assert Pipeline.load(settings).index.chunks
     assert folder.is_dir() and not (folder.parent / f".{folder.name}.old").exists()
 
 
