@@ -62,13 +62,20 @@ def corpus_build() -> None:
 
 
 @index_app.command("build")
-def index_build() -> None:
+def index_build(
+    backend: str = typer.Option(None, "--backend", help="embedded or milvus (default: QA_BACKEND); milvus also writes the collection."),
+    yearbook: str = typer.Option(None, "--yearbook", help="With --backend milvus: rewrite only this yearbook in the collection."),
+) -> None:
     """Chunk, tokenise and embed the parsed corpus into index/<name>/ (built aside, renamed into place)."""
     from qa.embedding import load_embedder
     from qa.store import IndexStoreError, build_index
     from qa.training import fit_answer_models
 
     settings = get_settings()
+    backend = backend or settings.backend
+    _check_choice("--backend", backend, type(settings).model_fields["backend"].annotation)
+    if yearbook and backend != "milvus":
+        fail("--yearbook rewrites one yearbook of a Milvus collection: use it with --backend milvus")
     try:
         with console.status(f"loading embedding model {settings.embedding_model}…"):
             embedder = load_embedder(settings.embedding_model, settings.cache_dir, settings.embedding_query_prefix)
@@ -84,6 +91,8 @@ def index_build() -> None:
         f"{manifest['embedding']['model']} ({manifest['embedding']['dims']} dims, {manifest['faiss']['kind']}), "
         f"built in {manifest['build_seconds']} s"
     )
+    if backend == "milvus":
+        _publish_to_milvus(settings, yearbook)
     models = manifest["models"]
     console.print(f"answer models: trained on {models['training']['train']['questions']} questions; "
                   f"dev headline precision {models['headline'].get('dev_headline_precision')}, "
@@ -322,6 +331,21 @@ def bench_api_command(
         f"over {figures['requests']} requests\n"
         f"throughput: {figures['throughput_rps']:.1f} requests/s with {figures['concurrency']} concurrent clients"
     )
+
+
+def _publish_to_milvus(settings, yearbook: str | None) -> None:
+    from qa.milvus_backend import publish
+    from qa.store import IndexStoreError
+
+    try:
+        with console.status(f"writing to Milvus at {settings.milvus_uri}…"):
+            written = publish(settings, yearbook)
+    except IndexStoreError as exc:
+        fail(str(exc))
+    except Exception as exc:  # pymilvus raises MilvusException and gRPC errors for an unreachable or refusing server
+        fail(f"could not write to Milvus at {settings.milvus_uri}: {exc}")
+    console.print(f"Milvus collection [bold]{written['collection']}[/]: {written['rows']} rows"
+                  f"{' of ' + yearbook if yearbook else ''} written in {written['seconds']} s")
 
 
 def _load_pipeline():
