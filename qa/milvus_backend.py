@@ -188,9 +188,11 @@ def create_collection(client: MilvusClient, name: str, engine: Engine, user_word
     client.create_collection(name, schema=schema, index_params=index_params)
 
 
-def rows_of(index: LoadedIndex, yearbook: str | None = None) -> list[dict[str, Any]]:
-    """The collection rows of the index's chunks (of one yearbook, or all), vectors read back from FAISS."""
-    vectors = index.vectors.reconstruct_n(0, index.vectors.ntotal)
+def rows_of(index: LoadedIndex, yearbook: str | None = None, vectors: np.ndarray | None = None) -> list[dict[str, Any]]:
+    """The collection rows of the index's chunks (of one yearbook, or all), vectors read back from
+    FAISS unless given (row i for chunk i)."""
+    if vectors is None:
+        vectors = index.vectors.reconstruct_n(0, index.vectors.ntotal)
     rows = []
     for position, chunk in enumerate(index.chunks):
         if yearbook is not None and chunk.yearbook != yearbook:
@@ -211,7 +213,8 @@ def _clip(text: str) -> str:
     return text if len(data) <= MAX_TEXT_BYTES else data[:MAX_TEXT_BYTES].decode("utf-8", errors="ignore")
 
 
-def _insert(client: MilvusClient, name: str, rows: list[dict[str, Any]], upsert: bool = False) -> None:
+def insert_rows(client: MilvusClient, name: str, rows: list[dict[str, Any]], upsert: bool = False) -> None:
+    """Insert (or upsert) rows in batches."""
     write = client.upsert if upsert else client.insert
     for start in range(0, len(rows), INSERT_BATCH):
         write(name, rows[start:start + INSERT_BATCH])
@@ -228,7 +231,7 @@ def write_collection(settings: Settings, index: LoadedIndex) -> dict[str, Any]:
     user_words = (index.path / "userdict.txt").read_text(encoding="utf-8").split()
     description = json.dumps({"index": index.manifest["name"], "built_at": index.manifest["built_at"]})
     create_collection(client, physical, engine, user_words, index.manifest["embedding"]["dims"], description)
-    _insert(client, physical, rows_of(index))
+    insert_rows(client, physical, rows_of(index))
     client.flush(physical)
     previous = _aliased(client, alias)
     if previous is None and client.has_collection(alias):
@@ -262,7 +265,7 @@ def replace_yearbook(settings: Settings, index: LoadedIndex, yearbook: str) -> i
     client = connect(settings)
     name = settings.collection_name()
     rows = rows_of(index, yearbook)
-    _insert(client, name, rows, upsert=True)
+    insert_rows(client, name, rows, upsert=True)
     kept = json.dumps([row["id"] for row in rows], ensure_ascii=False)
     client.delete(name, filter=f"yearbook == {json.dumps(yearbook, ensure_ascii=False)} and id not in {kept}")
     client.flush(name)
