@@ -182,3 +182,20 @@ def test_qa_serve_with_milvus_backend_answers_over_http(milvus_settings, pipelin
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_rebuild_moves_the_alias_and_one_yearbook_is_rewritten_in_place(milvus_settings, pipeline):
+    settings = milvus_settings.model_copy(update={"milvus_collection": "qa_swap_test"})
+    first = publish(settings)
+    second = publish(settings)
+    client = MilvusClient(uri=settings.milvus_uri)
+    physical = [name for name in client.list_collections() if name.startswith("qa_swap_test_")]
+    assert physical == [second["physical"]] and first["physical"] != second["physical"]
+    assert client.describe_alias("qa_swap_test")["collection_name"] == second["physical"]
+    assert publish(settings, BOOK)["rows"] == len(pipeline.index.chunks)
+    assert client.get_collection_stats("qa_swap_test")["row_count"] == len(pipeline.index.chunks)
+    searcher = Pipeline.over(settings, pipeline.embedder, pipeline.index,
+                             MilvusBackend.connect(settings, pipeline.index)).retriever
+    assert _ids(searcher.search("区委书记是谁", 3)) == _ids(pipeline.retriever.search("区委书记是谁", 3))
+    with pytest.raises(IndexStoreError, match="no yearbook"):
+        publish(settings, "nowhere-1999")
