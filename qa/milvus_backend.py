@@ -8,8 +8,8 @@ field of pre-split CJK bigrams, each turned into a sparse vector by a BM25 funct
 vector in an HNSW index. A search is one `hybrid_search` over the channels with a weight > 0 (the
 question's book terms and its thesaurus expansions are separate requests, as in the embedded
 backend) fused by WeightedRanker with the QA_WEIGHT_* weights or by RRF, with the yearbook and
-category filters as a filter expression. Only the fused order and the ranker's fused score are
-used, never a channel's raw BM25 score.
+category filters as a filter expression. The coverage rerank gets the fused order and each hit's
+fused score relative to the best hit's; no channel's score is read on its own.
 
 The answering tier still reads the index folder (records, chunks, mentions, answer models): hits
 come back as chunk ids and are looked up there.

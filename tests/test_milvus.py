@@ -6,7 +6,9 @@ Ranks and ids are asserted, never raw scores (milvus-lite's BM25 scores are not 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -111,7 +113,7 @@ def test_reindexing_one_yearbook_leaves_another_searchable(milvus_settings, pipe
         chunk.model_copy(update={"id": f"copy:{chunk.id}", "yearbook": "copy-2020"}) for chunk in pipeline.index.chunks])
     replace_yearbook(settings, copy, "copy-2020")
     client = MilvusClient(uri=settings.milvus_uri)
-    count = f'yearbook == "copy-2020"'
+    count = 'yearbook == "copy-2020"'
     assert len(client.query(settings.collection_name(), filter=count, output_fields=["id"], limit=16384)) == \
         len(copy.chunks)
 
@@ -142,7 +144,8 @@ def test_reindexing_one_yearbook_leaves_another_searchable(milvus_settings, pipe
         reader.join(timeout=120)
     assert not failures and seen and all(seen)
     left = client.query(settings.collection_name(), filter=count, output_fields=["id"], limit=16384)
-    assert len(left) == len(copy.chunks) - 100 and f"copy:{copy.chunks[-1].id.removeprefix('copy:')}" not in left
+    left_ids = {row["id"] for row in left}
+    assert len(left_ids) == len(copy.chunks) - 100 and copy.chunks[-1].id not in left_ids and copy.chunks[0].id in left_ids
 
 
 def test_missing_collection_is_refused_with_the_fix(milvus_settings, pipeline):
@@ -153,7 +156,7 @@ def test_missing_collection_is_refused_with_the_fix(milvus_settings, pipeline):
 @pytest.mark.slow
 def test_qa_serve_with_milvus_backend_answers_over_http(milvus_settings, pipeline):
     """A real `qa serve` process with QA_BACKEND=milvus answers /api/ask with the embedded pipeline's citations."""
-    with __import__("socket").socket() as probe:
+    with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "QA_CORPUS_DIR": str(milvus_settings.corpus_dir), "QA_PARSED_DIR": str(milvus_settings.parsed_dir),
@@ -199,3 +202,30 @@ def test_rebuild_moves_the_alias_and_one_yearbook_is_rewritten_in_place(milvus_s
     assert _ids(searcher.search("区委书记是谁", 3)) == _ids(pipeline.retriever.search("区委书记是谁", 3))
     with pytest.raises(IndexStoreError, match="no yearbook"):
         publish(settings, "nowhere-1999")
+
+
+def test_cli_search_with_milvus_backend_and_its_errors(milvus_settings, monkeypatch):
+    """`qa search` with QA_BACKEND=milvus; an unreachable server and a misplaced --yearbook are clear errors."""
+    from typer.testing import CliRunner
+
+    from qa.cli import app
+    from qa.config import get_settings
+
+    for key, value in {"QA_CORPUS_DIR": milvus_settings.corpus_dir, "QA_PARSED_DIR": milvus_settings.parsed_dir,
+                       "QA_INDEX_DIR": milvus_settings.index_dir, "QA_BACKEND": "milvus",
+                       "QA_MILVUS_URI": milvus_settings.milvus_uri}.items():
+        monkeypatch.setenv(key, str(value))
+    runner = CliRunner()
+    try:
+        get_settings.cache_clear()
+        found = runner.invoke(app, ["search", "农村饮水 滞纳金", "--k", "3", "--category", "附录", "--json"])
+        assert found.exit_code == 0, found.output
+        assert [hit["section_path"][0] for hit in json.loads(found.output)["results"]] == ["附录"] * 3
+        monkeypatch.setenv("QA_MILVUS_URI", "http://127.0.0.1:1")
+        get_settings.cache_clear()
+        unreachable = runner.invoke(app, ["search", "滞纳金"])
+        assert unreachable.exit_code == 2 and "cannot reach Milvus" in unreachable.output
+        misplaced = runner.invoke(app, ["index", "build", "--backend", "embedded", "--yearbook", BOOK])
+        assert misplaced.exit_code == 2 and "--backend milvus" in misplaced.output
+    finally:
+        get_settings.cache_clear()
