@@ -1,6 +1,7 @@
 # Two entry points for a fresh machine: `make run` (install, build corpus and index, serve) and
 # `make test` (install, run the test suite). torch is pinned to the CPU build on local disk and
-# installed before anything that would otherwise pull a multi-GB CUDA build.
+# installed before anything that would otherwise pull a multi-GB CUDA build. The milvus extra is
+# installed too, so that the tests run QA_BACKEND=milvus against a milvus-lite server.
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -13,7 +14,7 @@ $(BIN)/qa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,milvus]'
 	touch $@
 
 install: $(BIN)/qa

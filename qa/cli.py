@@ -64,13 +64,20 @@ def corpus_build() -> None:
 
 
 @index_app.command("build")
-def index_build() -> None:
+def index_build(
+    backend: str = typer.Option(None, "--backend", help="embedded or milvus (default: QA_BACKEND); milvus also writes the collection."),
+    yearbook: str = typer.Option(None, "--yearbook", help="With --backend milvus: rewrite only this yearbook in the collection."),
+) -> None:
     """Chunk, tokenise and embed the parsed corpus into index/<name>/ (built aside, renamed into place)."""
     from qa.embedding import load_embedder
     from qa.store import IndexStoreError, build_index
     from qa.training import fit_answer_models
 
     settings = get_settings()
+    backend = backend or settings.backend
+    _check_choice("--backend", backend, type(settings).model_fields["backend"].annotation)
+    if yearbook and backend != "milvus":
+        fail("--yearbook rewrites one yearbook of a Milvus collection: use it with --backend milvus")
     try:
         with console.status(f"loading embedding model {settings.embedding_model}…"):
             embedder = load_embedder(settings.embedding_model, settings.cache_dir, settings.embedding_query_prefix)
@@ -92,6 +99,8 @@ def index_build() -> None:
         console.print(f"embedding fine-tuned on {finetune['train']['triplets']} training questions in "
                       f"{finetune['steps']} steps ({finetune['training_seconds']} s); "
                       f"dev dense-only Recall@5 {recall['base']} → {recall['tuned']}")
+    if backend == "milvus":
+        _publish_to_milvus(settings, yearbook)
     models = manifest["models"]
     console.print(f"answer models: trained on {models['training']['train']['questions']} questions; "
                   f"dev headline precision {models['headline'].get('dev_headline_precision')}, "
@@ -147,6 +156,33 @@ def bench_index_command(
         f"over {figures['searches']} searches\n"
         f"index size: {figures['index_mb']:.1f} MB for {figures['chunks']} chunks"
     )
+
+
+@bench_app.command("scale")
+def bench_scale_command(
+    sizes: str = typer.Option("1,10,50", "--sizes", help="Numbers of yearbooks, comma-separated."),
+    backends: str = typer.Option("embedded,milvus", "--backends", help="Backends to measure, comma-separated."),
+    rounds: int = typer.Option(3, min=1, help="Rounds over the benchmark queries."),
+) -> None:
+    """Build time, size on disk, RSS and search p50/p95 against the number of yearbooks, per backend."""
+    from qa.scale_bench import bench_scale
+
+    try:
+        counts = [int(size) for size in sizes.split(",")]
+    except ValueError:
+        fail("--sizes must be whole numbers separated by commas, e.g. 1,10,50")
+    chosen = backends.split(",")
+    for backend in chosen:
+        _check_choice("--backends", backend, type(get_settings()).model_fields["backend"].annotation)
+    table = Table(title="qa bench scale (synthetic yearbooks: the book re-labelled, digits shifted)")
+    columns = ("backend", "yearbooks", "chunks", "build_s", "disk_mb", "rss_mb", "search_ms_p50", "search_ms_p95")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "backend" else "right")
+    rows = bench_scale(get_settings(), counts, chosen, rounds,
+                       lambda row: console.print(" ".join(f"{key}={row[key]}" for key in columns)))
+    for row in rows:
+        table.add_row(*(str(row[column]) for column in columns))
+    Console(width=max(console.width, 120)).print(table)
 
 
 @app.command("ask")
@@ -219,6 +255,7 @@ def eval_command(
     compare_retrievers: bool = typer.Option(True, "--compare-retrievers/--no-compare-retrievers",
                                             help="Also score the other retrievers and the langchain quick-start."),
     readme: bool = typer.Option(False, "--readme", help="Write the headline figures into README.md."),
+    backend: str = typer.Option(None, "--backend", help="embedded or milvus (default: QA_BACKEND); milvus scores embedded too and prints both side by side."),
 ) -> None:
     """Score answers, citations, refusals, retrieval and latency; write eval/reports/<run>/."""
     if ctx.invoked_subcommand is not None:
@@ -247,25 +284,34 @@ def eval_command(
         fail(str(exc))
     manifest = load_manifest(settings.corpus_dir)
     corpus_texts = corpus_texts_from(settings.parsed_dir, [spec.id for spec in manifest.yearbooks])
+    backend = backend or settings.backend
+    _check_choice("--backend", backend, type(settings).model_fields["backend"].annotation)
+    # --backend milvus scores the embedded backend first, so that both stand side by side
+    backends = ["embedded", "milvus"] if backend == "milvus" and not url else [backend]
     quickstart = None
-    if url:
-        target = HttpTarget(url, mode)
-    else:
-        pipeline = _load_pipeline()
-        target = InProcessTarget(pipeline, mode)
-        if compare_retrievers:
-            with console.status("building the langchain quick-start baseline…"):
-                sources = [read_source(settings.corpus_dir, spec) for spec in manifest.yearbooks]
-                quickstart = quickstart_search(sources, pipeline.embedder)
-    run = name or f"{datetime.now():%Y%m%d-%H%M%S}-{split}-{retriever}"
-    report = run_evaluation(records, target, corpus_texts, retriever, compare_retrievers, quickstart,
-                            lambda items: track(items, description=f"scoring {len(records)} questions"))
-    report["meta"] = {"run": run, "dataset": str(dataset), "split": split, "mode": mode}
-    folder = settings.eval_reports_dir / run
-    write_report(report, folder)
-    console.print(headline_table(report))
-    console.print(retriever_table(report))
-    console.print(f"report: {folder}/report.html")
+    reports = {}
+    for scored in backends:
+        if url:
+            target = HttpTarget(url, mode)
+        else:
+            pipeline = _load_pipeline(settings.model_copy(update={"backend": scored}))
+            target = InProcessTarget(pipeline, mode)
+            if compare_retrievers and quickstart is None:
+                with console.status("building the langchain quick-start baseline…"):
+                    sources = [read_source(settings.corpus_dir, spec) for spec in manifest.yearbooks]
+                    quickstart = quickstart_search(sources, pipeline.embedder)
+        run = (name or f"{datetime.now():%Y%m%d-%H%M%S}-{split}-{retriever}") + (f"-{scored}" if len(backends) > 1 else "")
+        report = run_evaluation(records, target, corpus_texts, retriever, compare_retrievers, quickstart,
+                                lambda items: track(items, description=f"scoring {len(records)} questions ({scored})"))
+        report["meta"] = {"run": run, "dataset": str(dataset), "split": split, "mode": mode, "backend": scored}
+        folder = settings.eval_reports_dir / run
+        write_report(report, folder)
+        console.print(headline_table(report))
+        console.print(retriever_table(report))
+        console.print(f"report: {folder}/report.html")
+        reports[scored] = report
+    if len(reports) > 1:
+        _print_comparison(reports["embedded"], reports["milvus"], "milvus − embedded")
     if readme:
         _update_readme(report, run)
 
@@ -296,8 +342,6 @@ def eval_compare(
     """Print the differences between two runs' overall figures (B − A)."""
     import json
 
-    from qa.evaluation.report import compare_reports
-
     def load(run: str) -> dict:
         folder = Path(run) if Path(run).is_dir() else get_settings().eval_reports_dir / run
         path = folder / "report.json"
@@ -305,10 +349,17 @@ def eval_compare(
             fail(f"{path}: no such report")
         return json.loads(path.read_text(encoding="utf-8"))
 
-    table = Table(title=f"{run_b} − {run_a}")
+    _print_comparison(load(run_a), load(run_b), f"{run_b} − {run_a}")
+
+
+def _print_comparison(first: dict, second: dict, title: str) -> None:
+    """Two runs' overall figures side by side, with B − A."""
+    from qa.evaluation.report import compare_reports
+
+    table = Table(title=title)
     for column in ("metric", "A", "B", "Δ"):
         table.add_column(column)
-    for metric, a, b, delta in compare_reports(load(run_a), load(run_b)):
+    for metric, a, b, delta in compare_reports(first, second):
         sign = "" if delta is None else ("+" if delta > 0 else "")
         table.add_row(metric, str(a), str(b), "—" if delta is None else f"{sign}{delta}")
     console.print(table)
@@ -391,13 +442,28 @@ def feedback_export(
     Console(stderr=True).print(f"{len(lines)} records → {out}")
 
 
-def _load_pipeline():
+def _publish_to_milvus(settings, yearbook: str | None) -> None:
+    from qa.milvus_backend import publish
+    from qa.store import IndexStoreError
+
+    try:
+        with console.status(f"writing to Milvus at {settings.milvus_uri}…"):
+            written = publish(settings, yearbook)
+    except IndexStoreError as exc:
+        fail(str(exc))
+    except Exception as exc:  # pymilvus raises MilvusException and gRPC errors for an unreachable or refusing server
+        fail(f"could not write to Milvus at {settings.milvus_uri}: {exc}")
+    console.print(f"Milvus collection [bold]{written['collection']}[/]: {written['rows']} rows"
+                  f"{' of ' + yearbook if yearbook else ''} written in {written['seconds']} s")
+
+
+def _load_pipeline(settings=None):
     from qa.pipeline import Pipeline
     from qa.store import IndexStoreError
 
     try:
         with console.status("loading index…"):
-            return Pipeline.load(get_settings())
+            return Pipeline.load(settings or get_settings())
     except (IndexStoreError, CorpusError) as exc:
         fail(str(exc))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -62,6 +63,16 @@ class Settings(BaseSettings):
     rerank_depth: int = Field(30, ge=1, le=200, description="How many fused hits the coverage rerank reorders.")
     candidate_pool: int = Field(50, ge=5, le=1000, description="Nearest vectors taken from FAISS before fusion.")
 
+    # --- search backend -------------------------------------------------------------------------
+    backend: Literal["embedded", "milvus"] = Field(
+        "embedded",
+        description="Where the BM25 and dense channels are searched: 'embedded' (bm25s and FAISS files in the index folder) or 'milvus' (a Milvus collection written by `qa index build --backend milvus`).")
+    milvus_uri: str = Field("http://127.0.0.1:19530", description="Milvus endpoint (a cluster or a `milvus-lite server`), or a local .db file for embedded Milvus Lite.")
+    milvus_token: str = Field("", description="Milvus credentials, 'user:password' or an API key (empty: none).")
+    milvus_collection: str = Field("", description="Milvus collection (an alias) holding the index; empty: qa_<index_name>.")
+    milvus_ranker: Literal["weighted", "rrf"] = Field(
+        "weighted", description="Fusion of the Milvus channels: 'weighted' (WeightedRanker with the QA_WEIGHT_* weights) or 'rrf' (reciprocal rank fusion).")
+
     # --- answering ----------------------------------------------------------------------------
     # --- answer models (trained by `qa index build`) ---------------------------------------------
     train_dataset: Path = Field(Path("eval/jinchuan-2020-train.jsonl"), description="Training split the headline ranker and the refusal model are fitted on.")
@@ -101,6 +112,10 @@ class Settings(BaseSettings):
     def index_path(self) -> Path:
         """Folder of the active index."""
         return self.index_dir / self.index_name
+
+    def collection_name(self) -> str:
+        """Milvus collection (alias) of the active index."""
+        return self.milvus_collection or f"qa_{self.index_name}".replace("-", "_")
 
 
 @lru_cache

@@ -16,7 +16,8 @@ from qa.retrieval import Retriever, RetrieverMode, SearchFilters
 
 
 class YearbookRetriever(BaseRetriever):
-    """`invoke("问题")` returns the top-k passages as Documents with path, page and ids in metadata."""
+    """`invoke("问题")` returns the top-k passages as Documents with path, page and ids in metadata;
+    `invoke("问题", k=1)` the top one."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -25,7 +26,9 @@ class YearbookRetriever(BaseRetriever):
     filters: SearchFilters | None = None
     mode: RetrieverMode = "hybrid"
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
+                                k: int | None = None, filters: SearchFilters | None = None) -> list[Document]:
+        """`k` and `filters` given at call time (`invoke(q, k=1)`) override the constructor's."""
         retriever: Retriever = self.retriever
         return [
             Document(
@@ -36,5 +39,5 @@ class YearbookRetriever(BaseRetriever):
                     "kind": hit.chunk.kind, "score": hit.score,
                 },
             )
-            for hit in retriever.search(query, self.k, self.filters, self.mode)
+            for hit in retriever.search(query, k or self.k, filters or self.filters, self.mode)
         ]

@@ -65,6 +65,12 @@ def extract_user_words(records: Iterable[Record], extra: Iterable[str] = ()) -> 
     return sorted(words)
 
 
+def token_runs(text: str) -> str:
+    """The runs the analyzers keep (CJK, Latin words, numbers), space-separated: what an external
+    jieba tokenizer is given, so that punctuation never becomes a token there either."""
+    return " ".join(_TOKEN.findall(text))
+
+
 class Analyzer:
     """Turns text into the two token streams BM25 indexes: jieba words and CJK bigrams.
 

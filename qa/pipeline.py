@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from qa.answering import Draft, ExtractiveAnswerer
 from qa.answers import AskResult
+from qa.backend import SearchBackend, open_backend
 from qa.config import Settings
 from qa.embedding import Embedder
 from qa.llm import LlmAnswerer, LlmError
@@ -49,12 +50,15 @@ class Pipeline:
     def load(cls, settings: Settings) -> Pipeline:
         """Load everything heavy once; raises IndexStoreError with a fix-it message on mismatch."""
         embedder = load_index_embedder(settings)
-        return cls.over(settings, embedder, load_index(settings, embedder))
+        index = load_index(settings, embedder)
+        return cls.over(settings, embedder, index, open_backend(settings, index))
 
     @classmethod
-    def over(cls, settings: Settings, embedder: Embedder, index: LoadedIndex) -> Pipeline:
-        """The pipeline over an index already open (also one being built, to train its models)."""
-        retriever = Retriever(index, embedder, settings)
+    def over(cls, settings: Settings, embedder: Embedder, index: LoadedIndex,
+             backend: SearchBackend | None = None) -> Pipeline:
+        """The pipeline over an index already open (also one being built, to train its models);
+        searched in process unless another backend is given."""
+        retriever = Retriever(index, embedder, settings, backend)
         books = index.manifest["corpus"]
         extractive = ExtractiveAnswerer(
             retriever.coverage, index.analyzer, index.words.idf(), index.records,

@@ -9,21 +9,19 @@ terms, which prefers the passage that states the fact over one that merely share
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel
 
+from qa.backend import ChannelQuery, EmbeddedBackend, SearchBackend
 from qa.config import Settings
 from qa.coverage import CoverageScorer
 from qa.embedding import Embedder
-from qa.lexical import BM25Field
 from qa.query import DocumentNumber, Question, QuestionReader, document_numbers
 from qa.records import Chunk
 from qa.store import LoadedIndex
-from qa.vector import search_vectors
 
 LEADERSHIP_LIST = re.compile(r"领导班子|领导成员|领导名录")  # standard 条目 titles of a yearbook's office-holder lists
 LEADERSHIP_BONUS = 0.3
@@ -55,8 +53,10 @@ class Hit:
 class Retriever:
     """Searches one loaded index; safe to share across threads (it only reads)."""
 
-    def __init__(self, index: LoadedIndex, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, index: LoadedIndex, embedder: Embedder, settings: Settings,
+                 backend: SearchBackend | None = None) -> None:
         self.index = index
+        self.backend = backend or EmbeddedBackend(index, settings.candidate_pool)
         self.embedder = embedder
         self.settings = settings
         self._position = {chunk.id: i for i, chunk in enumerate(index.chunks)}
@@ -106,18 +106,10 @@ class Retriever:
             if mode == "lexical":
                 weights["dense"] = 0.0
         rerank = mode in ("hybrid", "lexical") and settings.weight_coverage > 0
-        analyzer = self.index.analyzer
-        fused = np.zeros(len(self.index.chunks), dtype=np.float32)
-        if weights["words"] > 0:
-            fused += weights["words"] * _max_normalised(self._lexical(self.index.words, analyzer.words, question))
-        if weights["bigrams"] > 0:
-            fused += weights["bigrams"] * _max_normalised(self._lexical(self.index.bigrams, analyzer.bigrams, question))
-        if weights["dense"] > 0:
-            vector = self.embedder.embed_query(question.search_text())
-            ids, similarities = search_vectors(self.index.vectors, vector, settings.candidate_pool, allowed)
-            dense = np.zeros_like(fused)
-            dense[ids] = np.maximum(similarities, 0.0)
-            fused += weights["dense"] * _max_normalised(dense)
+        vector = self.embedder.embed_query(question.search_text()) if weights["dense"] > 0 else None
+        fused = self.backend.fused(
+            ChannelQuery(question.terms_text(), " ".join(question.expansions), vector, weights,
+                         settings.weight_expansion, max(k, settings.rerank_depth)), filters, allowed)
         if allowed is not None:
             fused = np.where(allowed, fused, 0.0)
         quoting = [i for i in self.quoting(question) if allowed is None or allowed[i]]
@@ -145,19 +137,6 @@ class Retriever:
         vector = self.embedder.embed_query(question.search_text())
         rows = np.stack([self.index.vectors.reconstruct(self._position[hit.chunk.id]) for hit in hits])
         return {hit.chunk.id: float(similarity) for hit, similarity in zip(hits, rows @ vector)}
-
-    def _lexical(self, field: BM25Field, tokenize: Callable[[str], list[str]], question: Question) -> np.ndarray:
-        """BM25 of one field: the question with the book's terms, plus its synonyms at reduced weight."""
-        scores = field.scores(tokenize(question.terms_text()))
-        if question.expansions:
-            scores += self.settings.weight_expansion * field.scores(tokenize(" ".join(question.expansions)))
-        return scores
-
-
-def _max_normalised(scores: np.ndarray) -> np.ndarray:
-    """Scores divided by their maximum, so that retrievers with different scales can be added."""
-    peak = float(scores.max()) if scores.size else 0.0
-    return scores / peak if peak > 0 else scores
 
 
 def _top(scores: np.ndarray, n: int) -> list[int]:
