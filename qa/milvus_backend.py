@@ -28,7 +28,7 @@ from pymilvus import (AnnSearchRequest, DataType, Function, FunctionType, Milvus
 
 from qa.backend import ChannelQuery
 from qa.config import Settings
-from qa.lexical import STOPWORDS, Analyzer, token_runs
+from qa.lexical import Analyzer, token_runs
 from qa.store import IndexStoreError, LoadedIndex, open_index, read_manifest
 
 if TYPE_CHECKING:  # retrieval imports the backend seam, which imports this module lazily
@@ -68,9 +68,9 @@ class Engine:
     def of(cls, client: MilvusClient) -> Engine:
         return cls(lite=str(client.get_server_version()).startswith("milvus_lite"))
 
-    def words_analyzer(self, user_words: list[str]) -> dict[str, Any]:
+    def words_analyzer(self, user_words: list[str], stopwords: frozenset[str]) -> dict[str, Any]:
         return {"tokenizer": {"type": "jieba", "mode": "search", "dict": ["_default_", *user_words]},
-                "filter": [{"type": "stop", "stop_words": sorted(STOPWORDS)}]}
+                "filter": [{"type": "stop", "stop_words": sorted(stopwords)}]}
 
     def bigrams_analyzer(self) -> dict[str, Any]:
         return {"tokenizer": "standard"} if self.lite else {"tokenizer": "whitespace"}
@@ -88,7 +88,8 @@ class MilvusBackend:
     """Fused channel scores from one hybrid_search of the index's collection."""
 
     def __init__(self, client: MilvusClient, collection: str, engine: Engine, positions: dict[str, int],
-                 chunks: int, ranker: str, candidate_pool: int) -> None:
+                 chunks: int, ranker: str, candidate_pool: int, analyzer: Analyzer) -> None:
+        self.analyzer = analyzer  # the index's: its bigrams drop the genre's stopwords, as the rows' did
         self.client = client
         self.collection = collection
         self.engine = engine
@@ -115,14 +116,14 @@ class MilvusBackend:
                                   f"{index.manifest['embedding']['dims']}-d; rebuild with `qa index build --backend milvus`")
         client.load_collection(name)
         return cls(client, name, Engine.of(client), {chunk.id: i for i, chunk in enumerate(index.chunks)},
-                   len(index.chunks), settings.milvus_ranker, settings.candidate_pool)
+                   len(index.chunks), settings.milvus_ranker, settings.candidate_pool, index.analyzer)
 
     def fused(self, query: ChannelQuery, filters: SearchFilters | None, allowed: np.ndarray | None) -> np.ndarray:
         fused = np.zeros(self.chunks, dtype=np.float32)
         limit = max(ROUTE_DEPTH_FACTOR * query.depth, self.candidate_pool)
         expression = filter_expression(filters)
         requests, weights = [], []
-        for channel, text_of in (("words", token_runs), ("bigrams", _bigram_text)):
+        for channel, text_of in (("words", token_runs), ("bigrams", lambda text: bigram_text(self.analyzer, text))):
             if query.weights[channel] <= 0:
                 continue
             for text, weight in ((query.terms, 1.0), (query.expansions, query.expansion_weight)):
@@ -155,13 +156,13 @@ def filter_expression(filters: SearchFilters | None) -> str:
     return " and ".join(clauses)
 
 
-def _bigram_text(text: str) -> str:
+def bigram_text(analyzer: Analyzer, text: str) -> str:
     """CJK bigrams (and Latin words, numbers), pre-split and space-separated, as the bigram field holds them."""
-    return " ".join(Analyzer.bigrams(text))
+    return " ".join(analyzer.bigrams(text))
 
 
-def create_collection(client: MilvusClient, name: str, engine: Engine, user_words: list[str], dims: int,
-                      description: str) -> None:
+def create_collection(client: MilvusClient, name: str, engine: Engine, user_words: list[str],
+                      stopwords: frozenset[str], dims: int, description: str) -> None:
     """An empty collection with the index schema, its BM25 functions and indexes."""
     schema = client.create_schema(auto_id=False, description=description)
     schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=256)
@@ -172,7 +173,7 @@ def create_collection(client: MilvusClient, name: str, engine: Engine, user_word
     schema.add_field("page_end", DataType.INT64)
     schema.add_field("text", DataType.VARCHAR, max_length=MAX_TEXT_BYTES)
     schema.add_field("words", DataType.VARCHAR, max_length=MAX_TEXT_BYTES, enable_analyzer=True,
-                     analyzer_params=engine.words_analyzer(user_words))
+                     analyzer_params=engine.words_analyzer(user_words, stopwords))
     schema.add_field("bigrams", DataType.VARCHAR, max_length=MAX_TEXT_BYTES, enable_analyzer=True,
                      analyzer_params=engine.bigrams_analyzer())
     schema.add_field("words_sparse", DataType.SPARSE_FLOAT_VECTOR)
@@ -201,7 +202,7 @@ def rows_of(index: LoadedIndex, yearbook: str | None = None, vectors: np.ndarray
         rows.append({
             "id": chunk.id, "yearbook": chunk.yearbook, "category": chunk.category, "path": " › ".join(chunk.path),
             "page_start": chunk.page_start or 0, "page_end": chunk.page_end or 0,
-            "text": _clip(chunk.text), "words": _clip(token_runs(indexed)), "bigrams": _clip(_bigram_text(indexed)),
+            "text": _clip(chunk.text), "words": _clip(token_runs(indexed)), "bigrams": _clip(bigram_text(index.analyzer, indexed)),
             "dense": vectors[position].astype(np.float32).tolist(),
         })
     return rows
@@ -230,7 +231,8 @@ def write_collection(settings: Settings, index: LoadedIndex) -> dict[str, Any]:
     physical = f"{alias}_{time.strftime('%Y%m%d%H%M%S')}_{time.perf_counter_ns() % 1000:03d}"
     user_words = (index.path / "userdict.txt").read_text(encoding="utf-8").split()
     description = json.dumps({"index": index.manifest["name"], "built_at": index.manifest["built_at"]})
-    create_collection(client, physical, engine, user_words, index.manifest["embedding"]["dims"], description)
+    create_collection(client, physical, engine, user_words, index.genre.stopwords, index.manifest["embedding"]["dims"],
+                      description)
     insert_rows(client, physical, rows_of(index))
     client.flush(physical)
     previous = _aliased(client, alias)

@@ -121,7 +121,8 @@ def bench_milvus(settings: Settings, index: LoadedIndex, embedder, n: int, round
         chunks = synthetic_chunks(index.chunks, n)
         synthetic = dataclasses.replace(index, chunks=chunks)
         started = time.perf_counter()
-        create_collection(client, name, engine, user_words, index.manifest["embedding"]["dims"], "qa bench scale")
+        create_collection(client, name, engine, user_words, index.genre.stopwords, index.manifest["embedding"]["dims"],
+                          "qa bench scale")
         vectors = index.vectors.reconstruct_n(0, index.vectors.ntotal)
         for copy in range(n):
             part = chunks[copy * len(index.chunks):(copy + 1) * len(index.chunks)]
@@ -129,7 +130,7 @@ def bench_milvus(settings: Settings, index: LoadedIndex, embedder, n: int, round
         client.flush(name)
         build_s = time.perf_counter() - started
         backend = MilvusBackend(client, name, engine, {chunk.id: i for i, chunk in enumerate(chunks)}, len(chunks),
-                                configured.milvus_ranker, configured.candidate_pool)
+                                configured.milvus_ranker, configured.candidate_pool, index.analyzer)
         retriever = Retriever(synthetic, embedder, configured, backend)
         latencies = _latencies(lambda query: retriever.search(query, 5), rounds)
         return _figures(n, len(chunks), build_s, folder_size(data), _rss_mb(process.pid), latencies)
