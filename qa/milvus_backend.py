@@ -131,20 +131,34 @@ class MilvusBackend:
                     requests.append(AnnSearchRequest(data=[text_of(text)], anns_field=f"{channel}_sparse",
                                                      param={"metric_type": "BM25"}, limit=limit, expr=expression))
                     weights.append(query.weights[channel] * weight)
+        lexical = self._normalised(self._hybrid(requests, weights, limit)) if requests else []
+        for position, score in lexical:
+            fused[position] = score
         if query.weights["dense"] > 0 and query.vector is not None:
-            requests.append(AnnSearchRequest(data=[query.vector.astype(np.float32).tolist()], anns_field="dense",
-                                             param={"metric_type": "IP", "params": {"ef": max(64, limit)}},
-                                             limit=limit, expr=expression))
-            weights.append(query.weights["dense"])
-        if not requests:
-            return fused
-        hits = self.client.hybrid_search(self.collection, requests, self.engine.ranker(self.ranker, weights),
+            # Cosine similarities and raw BM25 do not add up inside one WeightedRanker, so the dense
+            # channel is its own search, max-normalised and added as the embedded backend adds it.
+            nearest = self.client.search(
+                self.collection, [query.vector.astype(np.float32).tolist()], anns_field="dense", limit=limit,
+                filter=expression, search_params={"metric_type": "IP", "params": {"ef": max(64, limit)}},
+                output_fields=[])[0]
+            ranked = [(self.positions[hit["id"]], max(float(hit["distance"]), 0.0)) for hit in nearest
+                      if hit["id"] in self.positions]
+            top = max((score for _, score in ranked), default=0.0)
+            for position, score in ranked:
+                fused[position] += query.weights["dense"] * (score / top if top > 0 else 0.0)
+        return fused
+
+    def _hybrid(self, requests: list[AnnSearchRequest], weights: list[float], limit: int) -> list[dict]:
+        return self.client.hybrid_search(self.collection, requests, self.engine.ranker(self.ranker, weights),
                                          limit=limit, output_fields=[])[0]
+
+    def _normalised(self, hits: list[dict]) -> list[tuple[int, float]]:
+        """(chunk position, score) of the lexical hits, the best 1, with a floor by rank: the engines'
+        BM25 can be negative (milvus-lite) or tied, and rank is what they agree on."""
         ranked = [(self.positions[hit["id"]], float(hit["distance"])) for hit in hits if hit["id"] in self.positions]
         top = max((score for _, score in ranked), default=0.0)
-        for rank, (position, score) in enumerate(ranked):
-            fused[position] = max(score / top if top > 0 else 0.0, RANK_FLOOR * (len(ranked) - rank))
-        return fused
+        return [(position, max(score / top if top > 0 else 0.0, RANK_FLOOR * (len(ranked) - rank)))
+                for rank, (position, score) in enumerate(ranked)]
 
 
 def filter_expression(filters: SearchFilters | None) -> str:

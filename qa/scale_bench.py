@@ -175,10 +175,9 @@ def stop_milvus_lite(process: subprocess.Popen) -> None:
 def bench_scale(settings: Settings, sizes: list[int], backends: list[str], rounds: int,
                 report: Callable[[dict], None]) -> list[dict]:
     """Figures for every (backend, N), reported as each is measured (N = 50 takes minutes)."""
-    from qa.embedding import load_embedder
-    from qa.store import load_index
+    from qa.store import load_index, load_index_embedder
 
-    embedder = load_embedder(settings.embedding_model, settings.cache_dir, settings.embedding_query_prefix)
+    embedder = load_index_embedder(settings)  # the model the index was built with (its fine-tuned copy)
     index = load_index(settings, embedder)
     rows = []
     workdir = Path(tempfile.mkdtemp(prefix="qa-bench-scale-"))
