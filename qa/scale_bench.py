@@ -138,16 +138,17 @@ def bench_milvus(settings: Settings, index: LoadedIndex, embedder, n: int, round
         stop_milvus_lite(process)
 
 
-def start_milvus_lite(data: Path) -> tuple[str, subprocess.Popen]:
-    """A `milvus-lite server` on a free loopback port over `data`; returns (uri, process)."""
+def start_milvus_lite(data: Path, log: Path | None = None) -> tuple[str, subprocess.Popen]:
+    """A `milvus-lite server` on a free loopback port over `data` (its output in `log`, if given);
+    returns (uri, process). The tests start theirs with this too."""
     from pymilvus import MilvusClient
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data),
-                                "--host", "127.0.0.1", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with (log.open("wb") if log else open(os.devnull, "wb")) as sink:
+        process = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data),
+                                    "--host", "127.0.0.1", "--port", str(port)], stdout=sink, stderr=subprocess.STDOUT)
     uri = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:

@@ -73,40 +73,12 @@ def pipeline(index_settings, built_index):
 @pytest.fixture(scope="session")
 def milvus_uri(tmp_path_factory):
     """A real `milvus-lite server` (the PyPI package's CLI) on a free loopback port, stopped by its pid."""
-    import os
-    import signal
-    import socket
-    import subprocess
-    import sys
-    import time
+    from qa.scale_bench import start_milvus_lite, stop_milvus_lite
 
-    from pymilvus import MilvusClient
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     data = tmp_path_factory.mktemp("milvus")
-    log = (data.parent / "milvus-lite.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data / "data"),
-                                "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-    uri = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            MilvusClient(uri=uri, timeout=2).close()
-            break
-        except Exception:  # not listening yet
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"milvus-lite server did not start; see {log.name}")
-            time.sleep(0.3)
+    uri, process = start_milvus_lite(data / "data", log=data.parent / "milvus-lite.log")
     yield uri
-    os.kill(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-    log.close()
+    stop_milvus_lite(process)
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -25,7 +21,7 @@ from qa.pipeline import Pipeline
 from qa.retrieval import SearchFilters, UnknownFilterValue
 from qa.store import IndexStoreError
 
-from conftest import ROOT
+from served import qa_serve
 
 BOOK = "jinchuan-2020"
 
@@ -156,35 +152,15 @@ def test_missing_collection_is_refused_with_the_fix(milvus_settings, pipeline):
 @pytest.mark.slow
 def test_qa_serve_with_milvus_backend_answers_over_http(milvus_settings, pipeline):
     """A real `qa serve` process with QA_BACKEND=milvus answers /api/ask with the embedded pipeline's citations."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "QA_CORPUS_DIR": str(milvus_settings.corpus_dir), "QA_PARSED_DIR": str(milvus_settings.parsed_dir),
-           "QA_INDEX_DIR": str(milvus_settings.index_dir), "QA_BACKEND": "milvus",
-           "QA_MILVUS_URI": milvus_settings.milvus_uri}
-    process = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"qa serve did not come up: {process.stdout.read().decode(errors='replace')[-2000:]}")
+    with qa_serve(milvus_settings, QA_BACKEND="milvus", QA_MILVUS_URI=milvus_settings.milvus_uri) as server:
         question = "农村自来水费拖欠了会怎样？"
-        body = httpx.post(f"http://127.0.0.1:{port}/api/ask", json={"question": question}, timeout=60).json()
+        body = httpx.post(f"{server.url}/api/ask", json={"question": question}, timeout=60).json()
         embedded = pipeline.ask(question)
         assert body["answerable"] and body["citations"]
         assert [c["chunk_id"] for c in body["citations"]] == [c.chunk_id for c in embedded.citations]
-        filtered = httpx.post(f"http://127.0.0.1:{port}/api/search",
+        filtered = httpx.post(f"{server.url}/api/search",
                               json={"query": "滞纳金", "filters": {"category": ["附录"]}}, timeout=60).json()
         assert filtered["results"] and {r["section_path"][0] for r in filtered["results"]} == {"附录"}
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_rebuild_moves_the_alias_and_one_yearbook_is_rewritten_in_place(milvus_settings, pipeline):
