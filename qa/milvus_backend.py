@@ -58,8 +58,9 @@ class Engine:
     through 2·atan(s)/π, which squeezes every good match into 0.98–1.0 and drowns the fused order
     in the coverage rerank (top-1 agreement with the embedded backend fell to 0.80 on 80 dev
     questions); with norm_score=False the weights act on raw BM25, as the embedded backend's do
-    after max-normalisation (agreement 0.99). Raw scores do not mix with cosine similarities:
-    with QA_WEIGHT_DENSE > 0, use QA_MILVUS_RANKER=rrf (agreement 0.91) or re-tune the weights.
+    after max-normalisation (agreement 0.99). Raw scores do not mix with cosine similarities, so
+    with the weighted ranker the dense channel is searched apart and added after max-normalising it
+    (`MilvusBackend.fused`); RRF fuses ranks, so there all three channels share one hybrid_search.
     """
 
     lite: bool
@@ -131,15 +132,20 @@ class MilvusBackend:
                     requests.append(AnnSearchRequest(data=[text_of(text)], anns_field=f"{channel}_sparse",
                                                      param={"metric_type": "BM25"}, limit=limit, expr=expression))
                     weights.append(query.weights[channel] * weight)
-        lexical = self._normalised(self._hybrid(requests, weights, limit)) if requests else []
-        for position, score in lexical:
+        dense = query.weights["dense"] > 0 and query.vector is not None
+        dense_param = {"metric_type": "IP", "params": {"ef": max(64, limit)}}
+        if dense and self.ranker == "rrf":  # ranks fuse across kinds of score: all three channels in one search
+            requests.append(AnnSearchRequest(data=[query.vector.astype(np.float32).tolist()], anns_field="dense",
+                                             param=dense_param, limit=limit, expr=expression))
+            weights.append(query.weights["dense"])
+        for position, score in (self._normalised(self._hybrid(requests, weights, limit)) if requests else []):
             fused[position] = score
-        if query.weights["dense"] > 0 and query.vector is not None:
+        if dense and self.ranker != "rrf":
             # Cosine similarities and raw BM25 do not add up inside one WeightedRanker, so the dense
             # channel is its own search, max-normalised and added as the embedded backend adds it.
             nearest = self.client.search(
                 self.collection, [query.vector.astype(np.float32).tolist()], anns_field="dense", limit=limit,
-                filter=expression, search_params={"metric_type": "IP", "params": {"ef": max(64, limit)}},
+                filter=expression, search_params=dense_param,
                 output_fields=[])[0]
             ranked = [(self.positions[hit["id"]], max(float(hit["distance"]), 0.0)) for hit in nearest
                       if hit["id"] in self.positions]
