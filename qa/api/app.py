@@ -44,7 +44,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     )
     if settings.docs:
         install_docs(app)
-    # Outermost last: security headers on everything, then per-client rates, then load, then bodies.
+    # Added innermost first: bodies, then load, then per-client rates, the request log, and security
+    # headers outermost, on everything (429s, 503s and errors included).
     app.add_middleware(BoundedBodies, max_bytes=settings.max_body_bytes, timeout_s=settings.body_timeout_s)
     app.add_middleware(ConcurrencyCap, limit=settings.max_concurrent_requests)
     app.add_middleware(RateLimit, rate=settings.rate_limit, storage=settings.rate_limit_storage)
