@@ -407,7 +407,7 @@ def _check_index() -> None:
 
     settings = get_settings()
     try:
-        check_index(settings, load_index_embedder(settings))
+        check_index(settings, *load_index_embedder(settings))
     except (IndexStoreError, CorpusError) as exc:
         fail(str(exc))
 

@@ -49,8 +49,8 @@ class Pipeline:
     @classmethod
     def load(cls, settings: Settings) -> Pipeline:
         """Load everything heavy once; raises IndexStoreError with a fix-it message on mismatch."""
-        embedder = load_index_embedder(settings)
-        index = load_index(settings, embedder)
+        embedder, manifest = load_index_embedder(settings)
+        index = load_index(settings, embedder, manifest)
         return cls.over(settings, embedder, index, open_backend(settings, index))
 
     @classmethod

@@ -178,8 +178,8 @@ def bench_scale(settings: Settings, sizes: list[int], backends: list[str], round
     """Figures for every (backend, N), reported as each is measured (N = 50 takes minutes)."""
     from qa.store import load_index, load_index_embedder
 
-    embedder = load_index_embedder(settings)  # the model the index was built with (its fine-tuned copy)
-    index = load_index(settings, embedder)
+    embedder, manifest = load_index_embedder(settings)  # the model the index was built with (its fine-tuned copy)
+    index = load_index(settings, embedder, manifest)
     rows = []
     workdir = Path(tempfile.mkdtemp(prefix="qa-bench-scale-"))
     try:

@@ -176,26 +176,31 @@ def read_manifest(folder: Path) -> dict:
     return manifest
 
 
-def load_index_embedder(settings: Settings) -> Embedder:
-    """The embedder that built the configured index: the fine-tuned copy it carries, or else the
-    configured model (which `load_index` then checks against the index)."""
+def load_index_embedder(settings: Settings) -> tuple[Embedder, dict]:
+    """The embedder that built the configured index (the fine-tuned copy it carries, or else the
+    configured model, which `check_index` then checks against the index), with the index's manifest,
+    read and checksummed once here for `check_index` to go on with."""
     from qa.embedding import load_embedder
 
-    built = read_manifest(settings.index_path())["embedding"]
+    manifest = read_manifest(settings.index_path())
+    built = manifest["embedding"]
     tuned = built.get("finetune") and built["model"] == settings.embedding_model
-    return load_embedder(settings.embedding_model, settings.cache_dir, settings.embedding_query_prefix,
-                         source=settings.index_path() / FINETUNED_MODEL_DIR if tuned else None)
+    embedder = load_embedder(settings.embedding_model, settings.cache_dir, settings.embedding_query_prefix,
+                             source=settings.index_path() / FINETUNED_MODEL_DIR if tuned else None)
+    return embedder, manifest
 
 
-def load_index(settings: Settings, embedder: Embedder) -> LoadedIndex:
-    """Load the configured index, refusing one that does not match the corpus or the model."""
-    return open_index(settings.index_path(), check_index(settings, embedder))
+def load_index(settings: Settings, embedder: Embedder, manifest: dict | None = None) -> LoadedIndex:
+    """Load the configured index, refusing one that does not match the corpus or the model; pass
+    the manifest `load_index_embedder` already read, so that the files are checksummed once."""
+    manifest = manifest if manifest is not None else read_manifest(settings.index_path())
+    return open_index(settings.index_path(), check_index(settings, embedder, manifest))
 
 
-def check_index(settings: Settings, embedder: Embedder) -> dict:
-    """The configured index's manifest, once its files, model, corpus and answer models check out."""
+def check_index(settings: Settings, embedder: Embedder, manifest: dict) -> dict:
+    """The configured index's manifest (as `read_manifest` gave it), once its model, corpus and
+    answer models check out."""
     folder = settings.index_path()
-    manifest = read_manifest(folder)
     expected = manifest["embedding"]
     if expected["model"] != embedder.name or expected["fingerprint"] != embedder.fingerprint:
         raise IndexStoreError(
