@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -25,6 +26,7 @@ from qa.store import LoadedIndex
 
 LEADERSHIP_LIST = re.compile(r"领导班子|领导成员|领导名录")  # standard 条目 titles of a yearbook's office-holder lists
 LEADERSHIP_BONUS = 0.3
+QUERY_VECTORS_KEPT = 16
 DOCUMENT_NUMBER_BONUS = 2.0  # a 文号 is an identifier: the passage that prints it outranks any word match
 # hybrid: all retrievers fused and reranked; lexical: both BM25 fields fused and reranked;
 # words / bigrams / dense: one retriever alone, no rerank (to report each side by side).
@@ -58,6 +60,9 @@ class Retriever:
         self.index = index
         self.backend = backend or EmbeddedBackend(index, settings.candidate_pool)
         self.embedder = embedder
+        # A question's search and its answer's `dense` feature embed the same text: once is enough.
+        # (Read-only arrays, a handful of entries: lru_cache is thread-safe.)
+        self._query_vector = lru_cache(maxsize=QUERY_VECTORS_KEPT)(embedder.embed_query)
         self.settings = settings
         self._position = {chunk.id: i for i, chunk in enumerate(index.chunks)}
         self._yearbooks = np.array([c.yearbook for c in index.chunks])
@@ -106,7 +111,7 @@ class Retriever:
             if mode == "lexical":
                 weights["dense"] = 0.0
         rerank = mode in ("hybrid", "lexical") and settings.weight_coverage > 0
-        vector = self.embedder.embed_query(question.search_text()) if weights["dense"] > 0 else None
+        vector = self._query_vector(question.search_text()) if weights["dense"] > 0 else None
         fused = self.backend.fused(
             ChannelQuery(question.terms_text(), " ".join(question.expansions), vector, weights,
                          settings.weight_expansion, max(k, settings.rerank_depth)), filters, allowed)
@@ -134,7 +139,7 @@ class Retriever:
         """Cosine similarity of the question to each hit's chunk vector: a feature of answer selection."""
         if not hits:
             return {}
-        vector = self.embedder.embed_query(question.search_text())
+        vector = self._query_vector(question.search_text())
         rows = np.stack([self.index.vectors.reconstruct(self._position[hit.chunk.id]) for hit in hits])
         return {hit.chunk.id: float(similarity) for hit, similarity in zip(hits, rows @ vector)}
 
