@@ -11,12 +11,11 @@ import re
 from functools import lru_cache
 
 from qa.chunking import split_sentences
-from qa.lexical import Analyzer
+from qa.lexical import CJK, Analyzer
 
 WINDOW_SENTENCES = 2
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff"  # as qa.lexical's tokens
-_CJK_PAIR = re.compile(f"[{_CJK}]{{2}}")
-_SINGLE_TOKEN = re.compile(f"(?<![{_CJK}])[{_CJK}](?![{_CJK}])|[A-Za-z]+|\\d+(?:\\.\\d+)?")
+_CJK_PAIR = re.compile(f"[{CJK}]{{2}}")
+_SINGLE_TOKEN = re.compile(f"(?<![{CJK}])[{CJK}](?![{CJK}])|[A-Za-z]+|\\d+(?:\\.\\d+)?")
 
 
 @lru_cache(maxsize=65536)

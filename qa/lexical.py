@@ -21,8 +21,9 @@ import numpy as np
 
 from qa.records import Record
 
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
-_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+|[A-Za-z]+|\d+(?:\.\d+)?")
+CJK = "\u3400-\u4dbf\u4e00-\u9fff"  # the characters that form CJK runs (and bigrams), for a regex class
+_CJK_RUN = re.compile(f"[{CJK}]+")
+_TOKEN = re.compile(f"[{CJK}]+|[A-Za-z]+|\\d+(?:\\.\\d+)?")
 _NAME_SUFFIX = re.compile(
     r"(?:镇|街道|社区|村|局|委员会|办公室|医院|学校|小学|中学|幼儿园|中心|公司|协会|合作社|园区|基地|公园|"
     r"总值|总额|增加值|产量|收入|支出|面积|人口|投资|总量)"
