@@ -121,15 +121,20 @@ def service_memory(pid: int) -> dict[str, float]:
             "pss_mb": sum(i.pss for i in infos) / 2**20}
 
 
+def free_port() -> int:
+    """A loopback port free at this moment, for a server started next."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @contextmanager
 def qa_serve_process(workers: int, environment: dict[str, str], log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     """A real `qa serve` on a free loopback port, its output in `log`; yields (url, process) once
     it answers /api/health, and stops it (SIGINT, then kill) by its pid afterwards."""
     import httpx
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     with log.open("wb") as sink:  # a file, not a pipe: a pipe nobody reads would stall a chatty server
         process = subprocess.Popen(
             [sys.executable, "-m", "qa.cli", "serve", "--port", str(port), "--workers", str(workers)],

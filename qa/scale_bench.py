@@ -16,7 +16,6 @@ import dataclasses
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from qa.benchmark import BENCH_QUERIES, folder_size
+from qa.benchmark import BENCH_QUERIES, folder_size, free_port
 from qa.config import Settings
 from qa.evaluation.metrics import percentile
 from qa.lexical import BM25Field
@@ -143,9 +142,7 @@ def start_milvus_lite(data: Path, log: Path | None = None) -> tuple[str, subproc
     returns (uri, process). The tests start theirs with this too."""
     from pymilvus import MilvusClient
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     with (log.open("wb") if log else open(os.devnull, "wb")) as sink:
         process = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data),
                                     "--host", "127.0.0.1", "--port", str(port)], stdout=sink, stderr=subprocess.STDOUT)
