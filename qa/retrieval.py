@@ -62,7 +62,7 @@ class Retriever:
         self.embedder = embedder
         # A question's search and its answer's `dense` feature embed the same text: once is enough.
         # (Read-only arrays, a handful of entries: lru_cache is thread-safe.)
-        self._query_vector = lru_cache(maxsize=QUERY_VECTORS_KEPT)(embedder.embed_query)
+        self._query_vector = lru_cache(maxsize=QUERY_VECTORS_KEPT)(self._embed_query)
         self.settings = settings
         self._position = {chunk.id: i for i, chunk in enumerate(index.chunks)}
         self._yearbooks = np.array([c.yearbook for c in index.chunks])
@@ -134,6 +134,9 @@ class Retriever:
             score[i] += DOCUMENT_NUMBER_BONUS
         pool.sort(key=lambda i: (-score[i], i))
         return [Hit(self.index.chunks[i], score[i]) for i in pool[:k]]
+
+    def _embed_query(self, text: str) -> np.ndarray:
+        return self.embedder.embed_query(text)  # looked up when called: a lexical-only retriever has no embedder
 
     def dense_scores(self, question: Question, hits: list[Hit]) -> dict[str, float]:
         """Cosine similarity of the question to each hit's chunk vector: a feature of answer selection."""
