@@ -1,8 +1,9 @@
 """Running the service: uvicorn with a header deadline, one or more workers, and reload on SIGHUP.
 
 uvicorn bounds idle keep-alive connections but not a client that opens a connection and sends its
-headers slowly (or never): each such connection is held forever. `HeaderDeadline` closes it with
-a 408 once `QA_HEADER_TIMEOUT_S` passes before the headers are complete. Bodies are bounded by
+headers slowly (or never): each such connection is held forever. `EdgeProtocol` closes it with
+a 408 once `QA_HEADER_TIMEOUT_S` passes before the headers are complete, and lets a retiring
+worker drain its keep-alive connections instead of cutting them. Bodies are bounded by
 `qa.api.limits.BoundedBodies`.
 
 With several workers uvicorn's supervisor owns SIGHUP: it starts a fresh worker (which loads the
@@ -26,13 +27,38 @@ REQUEST_TIMEOUT = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; c
                    b"connection: close\r\ncontent-length: 16\r\n\r\nRequest Timeout\n")
 
 
-class HeaderDeadline(HttpToolsProtocol):
-    """uvicorn's httptools protocol, plus a deadline from a connection's (or request's) first byte to its last header."""
+# How long a retiring worker keeps an idle keep-alive connection open for a request already on its way.
+DRAIN_S = 2.0
+
+
+class EdgeProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, plus a deadline from a connection's (or request's) first byte to
+    its last header, and a graceful drain of idle keep-alive connections when the worker retires."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.header_timeout_s = get_settings().header_timeout_s
         self.header_deadline: asyncio.TimerHandle | None = None
+        self.draining = False
+
+    def shutdown(self) -> None:
+        """A retiring worker (reload, scale-down) must not fail a request.
+
+        uvicorn closes an idle keep-alive connection at once, but its client may be sending the
+        next request on it at that very moment, and then sees the server hang up without an answer
+        (HTTP/1.1 has no way to say "not this connection" beforehand). So an idle connection gets
+        `DRAIN_S` more: a request that arrives is answered with `connection: close`, and the
+        connection is closed once idle. A request in progress is answered the same way.
+        """
+        self.draining = True
+        if self.cycle is None or self.cycle.response_complete:
+            self.loop.call_later(DRAIN_S, self._close_when_idle)
+        else:
+            self.cycle.keep_alive = False
+
+    def _close_when_idle(self) -> None:
+        if (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing():
+            self.transport.close()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -45,6 +71,8 @@ class HeaderDeadline(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._disarm()
         super().on_headers_complete()
+        if self.draining and self.cycle is not None:
+            self.cycle.keep_alive = False
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -79,7 +107,7 @@ def run(settings: Settings, host: str, port: int, workers: int, preloaded=None) 
     """Serve until stopped. One worker serves `preloaded` in this process; more are spawned by uvicorn."""
     import uvicorn
 
-    common = dict(host=host, port=port, http=HeaderDeadline, log_config=_log_config(), access_log=False,
+    common = dict(host=host, port=port, http=EdgeProtocol, log_config=_log_config(), access_log=False,
                   timeout_graceful_shutdown=30,
                   limit_concurrency=settings.max_concurrent_requests * 4)  # a backstop for connections
     if workers == 1:
