@@ -232,7 +232,7 @@ def serve(
 
     workers = workers or os.cpu_count() or 1
     # Load first to fail fast, before binding the port, when the index is missing or stale. With
-    # several workers each loads its own copy and this process only supervises, so it lets go.
+    # several workers each loads its own copy and this process only supervises, so it checks apart.
     if workers == 1:
         run(get_settings(), host, port, 1, _load_pipeline())
     else:
@@ -402,14 +402,26 @@ def bench_api_command(
 
 
 def _check_index() -> None:
-    """What loading would refuse (files, model, corpus), without holding the index in this process."""
+    """What loading would refuse (files, model, corpus), checked in a child process: the supervisor
+    lives as long as the service, and would otherwise keep the ~90 MB of libraries the check imports."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
+        problem = child.submit(_index_problem).result()
+    if problem:
+        fail(problem)
+
+
+def _index_problem() -> str | None:
+    """Why the configured index cannot be served, or None."""
     from qa.store import IndexStoreError, check_index, load_index_embedder
 
-    settings = get_settings()
     try:
-        check_index(settings, *load_index_embedder(settings))
+        check_index(get_settings(), *load_index_embedder(get_settings()))
     except (IndexStoreError, CorpusError) as exc:
-        fail(str(exc))
+        return str(exc)
+    return None
 
 
 ExportFormat = Literal["jsonl"]

@@ -63,3 +63,10 @@ def test_missing_index_is_a_clear_error(env, monkeypatch, tmp_path):
     get_settings.cache_clear()
     result = runner.invoke(app, ["ask", "金川区"])
     assert result.exit_code == 2 and "qa index build" in result.output
+
+
+def test_supervised_serve_refuses_a_missing_index_before_it_binds(env, monkeypatch, tmp_path):
+    monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path / "none"))  # the check runs in a child process, which reads this
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["serve", "--workers", "2", "--port", "1"])  # port 1 could not be bound anyway
+    assert result.exit_code == 2 and "qa index build" in result.output
