@@ -129,6 +129,9 @@ def finetune_embedder(settings: Settings, base: Embedder, index: LoadedIndex, fo
     mined = time.perf_counter()
 
     model = base.trainable()  # a fresh torch copy: the caller's embedder stays the base model
+    # The trainer samples "widget examples" for a model card (with a progress bar on the console)
+    # unless the card has some; no card is saved, so give it a placeholder.
+    model.model_card_data.widget = [{"text": "unused"}]
     dataset = Dataset.from_dict({"anchor": [t.anchor for t in triplets], "positive": [t.positive for t in triplets],
                                  "negative": [t.negative for t in triplets]})
     with tempfile.TemporaryDirectory(prefix="qa-finetune-") as scratch:  # the trainer's output_dir; nothing is kept
@@ -144,7 +147,7 @@ def finetune_embedder(settings: Settings, base: Embedder, index: LoadedIndex, fo
         trainer.remove_callback(PrinterCallback)  # the losses go into the manifest, not onto the console
         result = trainer.train()
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
-    model.save(str(folder), create_model_card=False)  # no model card: it computes "widget examples" on the console
+    model.save(str(folder), create_model_card=False)
     tuned = load_embedder(base.name, settings.cache_dir, base.query_prefix, source=folder)
     trained = time.perf_counter()
 
