@@ -247,7 +247,7 @@ README_START, README_END = "<!-- eval:start -->", "<!-- eval:end -->"
 def eval_command(
     ctx: typer.Context,
     dataset: Path = typer.Option(None, "--dataset", help="JSONL or CSV data set (default: eval/jinchuan-2020.jsonl)."),
-    split: str = typer.Option("test", "--split", help="train, dev, test, test2 or all."),
+    split: str = typer.Option("test", "--split", help="train, dev, test, test2, test3 or all."),
     url: str = typer.Option(None, "--url", help="Score a running service (e.g. http://127.0.0.1:8000) instead of in process."),
     mode: str = typer.Option("auto", "--mode", help="Answer mode: auto, extractive or llm."),
     retriever: str = typer.Option("hybrid", "--retriever", help="hybrid, lexical, dense, words or bigrams."),
@@ -275,8 +275,8 @@ def eval_command(
 
     _check_choice("--mode", mode, AskMode)
     _check_choice("--retriever", retriever, RetrieverMode)
-    if split not in ("train", "dev", "test", "test2", "all"):
-        fail("--split must be train, dev, test, test2 or all")
+    if split not in ("train", "dev", "test", "test2", "test3", "all"):
+        fail("--split must be train, dev, test, test2, test3 or all")
     dataset = dataset or settings.eval_dataset
     try:
         records = load_dataset(dataset, split)

@@ -158,3 +158,30 @@ def test_qa_eval_cli_writes_reports_and_compares_runs(pipeline, index_settings, 
         assert compared.exit_code == 0 and "answer_accuracy" in compared.output
     finally:
         get_settings.cache_clear()
+
+
+HELD_OUT = [ROOT / "eval" / "jinchuan-2020-test2.jsonl", ROOT / "eval" / "jinchuan-2020-test3.jsonl"]
+TRAIN = ROOT / "eval" / "jinchuan-2020-train.jsonl"
+
+
+def _shares_evidence(a: str, b: str) -> bool:
+    """Two evidence quotes from the same words of the book: one holds the other."""
+    return a in b or b in a
+
+
+def test_training_and_fresh_test_splits_are_grounded_and_kept_apart(records):
+    book = normalise_for_match((CORPUS_DIR / "jinchuan-yearbook-2020.txt").read_text(encoding="utf-8"))
+    train = load_dataset(TRAIN)
+    held_out = {path.name: load_dataset(path) for path in HELD_OUT}
+    assert {r.split for r in train} == {"train"}
+    assert {name: {r.split for r in rows} for name, rows in held_out.items()} == {
+        "jinchuan-2020-test2.jsonl": {"test2"}, "jinchuan-2020-test3.jsonl": {"test3"}}
+    everything = [*train, *(r for rows in held_out.values() for r in rows)]
+    assert len({r.id for r in everything}) == len(everything)
+    for r in everything:
+        assert r.provenance, r.id  # how each record was written and checked
+        if r.answerable:
+            assert normalise_for_match(r.evidence) in book and normalise_for_match(r.answer) in normalise_for_match(r.evidence), r.id
+    tested = [normalise_for_match(r.evidence) for r in [*records, *everything] if r.split in ("test", "test2", "test3") and r.evidence]
+    leaked = [r.id for r in train if r.evidence and any(_shares_evidence(normalise_for_match(r.evidence), e) for e in tested)]
+    assert leaked == []  # no training question rests on a sentence a test split asks about

@@ -24,7 +24,7 @@ class EvalRecord(BaseModel):
     category: str
     type: QuestionType
     answerable: bool
-    split: Literal["train", "dev", "test", "test2"]
+    split: Literal["train", "dev", "test", "test2", "test3"]
     asker: Literal["citizen", "staff"] | None = None
     paraphrase: bool | None = None
     near_miss: Literal["", "detail", "year", "entity"] | None = None  # unanswerable: how close the book comes
