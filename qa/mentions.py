@@ -23,7 +23,7 @@ from qa.genre import Genre
 from qa.lexical import NOT_A_NAME_START
 from qa.spans import DATE, SpanPatterns, is_figure, span_patterns
 
-MENTION_SCHEMA = 1
+MENTION_SCHEMA = 2
 MentionKind = Literal["number", "date", "person", "organisation", "place", "name"]
 # A figure as printed: a value or range, "more than" (多, 余), a unit or rate, and a bound after it
 # ("2200多头", "5400余件", "3—5株", "0.15元/立方米", "50%以上").
@@ -184,12 +184,36 @@ def _organisations_and_places(text: str, start: int, end: int, patterns: Mention
         name = match.group(0)
         while name and name[0] in _NOT_A_NAME_START:
             name = name[1:]
+        name = name[_name_head(name):]
         if len(name) < 3:
             continue
         at = match.end() - len(name)
         kind: MentionKind = "place" if name.endswith(patterns.place_suffixes) else "organisation"
         found.append(Mention(kind=kind, text=name, start=at, end=match.end(), attribute=text[start:end].strip()[:40]))
     return found
+
+
+# jieba's word classes that never occur in the head of an organisation's or a place's name:
+# prepositions, adverbs, pronouns, particles, localisers, and verbs of two characters or more (a
+# one-character "verb" is as often part of a name: 义帆达物流; verbal nouns are: 服务中心).
+_NOT_IN_A_NAME = frozenset({"p", "d", "ad", "r", "u", "uj", "ul", "uz", "ug", "uv", "ud", "f", "y", "e", "o"})
+_VERBS = frozenset({"v", "vd", "vg", "vi"})
+
+
+def _name_head(name: str) -> int:
+    """Where a name found by its suffix really begins. The suffix pattern reaches back to the previous
+    punctuation, so it takes in the words before the name ("完成三角城村", "由中共金昌市金川区委办公室",
+    "更名为金川区教育考试中心"); the name is the run of words before the suffix back to the last
+    preposition, verb or other word a name never holds. A run shorter than three characters
+    ("巡查大队" → "大队") means the verb belongs to the name, and the whole is kept."""
+    import jieba.posseg  # index build only
+
+    kept = 0
+    for word in reversed(jieba.posseg.lcut(name)):
+        if word.flag in _NOT_IN_A_NAME or (word.flag in _VERBS and len(word.word) > 1):
+            break
+        kept += len(word.word)
+    return len(name) - kept if kept >= 3 else 0
 
 
 def read_sentences(text: str, genre: Genre) -> list[Sentence]:

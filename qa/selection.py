@@ -99,8 +99,8 @@ class HeadlineRanker:
             mentions = self._mentions_in(sentence, kinds)
             if question.kind == "date" and (day := sentence.hit.chunk.chronicle_date):
                 mentions = [Mention(kind="date", text=day, start=sentence.start, end=sentence.start), *mentions]
-            if question.analysis.entity_noun:
-                mentions = [m for m in mentions if m.text.endswith(question.analysis.entity_noun)]
+            if noun := question.analysis.entity_noun:  # 哪个社区: a mention ending in it, when the sentence has one
+                mentions = [m for m in mentions if m.text.endswith(noun)] or mentions
             mentions = [m for m in mentions if m.text not in question.text]
             if not mentions:
                 continue

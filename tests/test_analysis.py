@@ -115,6 +115,21 @@ def test_scope_is_a_town_or_village_the_question_names_and_the_region_otherwise(
 def test_part_of_whole_entity_noun_and_people_list_rules():
     assert analyse("法律援助案件里，刑事案件有多少件？", REGION).part == "刑事案件"
     assert analyse("哪个社区获评全国示范社区？", REGION).entity_noun == "社区"
+    assert analyse("金川区哪个蔬菜基地入选了“菜篮子”基地？", REGION).entity_noun == "基地"  # the head noun, past its modifiers
+    # 部门, 单位, 企业 name the class of the answer, not how its name ends (区民政局, 金川集团公司)
+    assert analyse("新设社区的选举工作由哪个部门指导？", REGION).entity_noun == ""
+
+
+@pytest.mark.parametrize("question, answer_type", [
+    ("金川区哪个蔬菜基地入选了第一批“菜篮子”生产基地？", "organisation"),
+    ("落实残疾儿童康复救助制度的牵头部门是哪个？", "organisation"),
+    ("驻在金川区的世界500强企业是哪家？", "organisation"),
+    ("金川区科学技术局加挂了什么牌子？", "name"),
+    ("金川区第一小学2019年被评为什么？", "name"),
+    ("双湾镇的潘亮获得了什么全国奖项？", "name"),
+])
+def test_entity_questions_are_read_past_their_modifiers(question, answer_type):
+    assert analyse(question, REGION).answer_type == answer_type
     assert analyse("区政府领导有哪几位？", REGION).asks_people
 
 

@@ -59,3 +59,11 @@ def test_offsets_point_into_the_text_and_survive_json():
         assert Sentence.model_validate_json(sentence.model_dump_json()) == sentence
         for mention in sentence.mentions:
             assert text[mention.start : mention.end].replace(" ", "") == mention.text or mention.kind == "date"
+
+
+def test_an_organisation_or_place_begins_after_the_verb_or_preposition_before_it():
+    found = {m.text for m in _mentions("完成三角城村旧宅基地复垦。解释工作由中共金昌市金川区委办公室负责。组建成立民用煤巡查大队。")
+             if m.kind in ("organisation", "place")}
+    assert {"三角城村", "中共金昌市金川区委办公室"} <= found
+    assert "民用煤巡查大队" in found  # the verb belongs to the name: too little would be left without it
+    assert {m.text for m in _mentions("区发展和改革局牵头。") if m.kind == "organisation"} == {"区发展和改革局"}
