@@ -29,7 +29,7 @@ from qa.query import Question
 from qa.records import Record
 from qa.refusal import FACTOID_KINDS, RefusalSignals
 from qa.retrieval import Hit
-from qa.selection import Candidate, Choice, HeadlineRanker
+from qa.selection import Candidate, Choice, HeadlineRanker, sureness_features
 from qa.spans import DATE, SpanPatterns, find_span, span_patterns
 from qa.textrepair import normalise_for_match
 
@@ -209,8 +209,9 @@ class ExtractiveAnswerer:
                 self.models.refusal.probability(exam.signals.features()) < self.models.refusal.threshold:
             return self.refusal(question, passages, exam.signals.gap)
         top = exam.choices[0] if exam.choices else None
-        confidence = round(top.probability, 4) if top else None
-        sure = top is not None and top.probability >= self.models.headline.threshold
+        sureness = self.models.sureness.probability(sureness_features(exam.choices)) if top else None
+        confidence = round(sureness, 4) if sureness is not None else None
+        sure = sureness is not None and sureness >= self.models.sureness.threshold
         candidates = exam.candidates
         best = top.sentence if sure else candidates[0]  # lead with the sentence the headline comes from
         conflict = self.conflicting(question, best, candidates) if question.kind == "number" else None

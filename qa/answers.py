@@ -39,7 +39,7 @@ class AskResult(BaseModel):
     answer: str
     short_answer: str | None
     short_answer_confidence: float | None = Field(
-        None, description="The headline ranker's probability that `short_answer` is right; shown only above the threshold set on dev.")
+        None, description="The sureness model's probability that `short_answer` is right; a headline is shown only above the threshold set on dev.")
     answerable: bool
     citations: list[Citation]
     passages: list[Passage]

@@ -1,7 +1,7 @@
 """Learned decisions stored as plain JSON: a logistic model's feature names, weights and threshold.
 
-Both learned parts of answering (which mention answers, whether to answer at all) are logistic
-regressions over named features. They are fitted by `qa.training` on the training split and their
+The learned parts of answering (which mention answers, whether to show it, whether to answer at
+all) are logistic regressions over named features. They are fitted by `qa.training` on the training split and their
 thresholds set on dev; here they are only applied, with numpy, so serving needs no scikit-learn.
 """
 
@@ -36,16 +36,20 @@ class LogisticModel:
 
 @dataclass(frozen=True)
 class AnswerModels:
-    """The headline ranker (which mention answers, and whether it is sure enough to show) and the
-    refusal model (whether the retrieved evidence answers at all)."""
+    """The headline ranker (which mention answers; its threshold is unused), the sureness model
+    (whether the best mention is right, i.e. whether to show it) and the refusal model (whether the
+    retrieved evidence answers at all)."""
 
     headline: LogisticModel
+    sureness: LogisticModel
     refusal: LogisticModel
     training: dict  # data files and their sha256, counts
 
     def to_json(self) -> dict:
-        return {"headline": self.headline.to_json(), "refusal": self.refusal.to_json(), "training": self.training}
+        return {"headline": self.headline.to_json(), "sureness": self.sureness.to_json(),
+                "refusal": self.refusal.to_json(), "training": self.training}
 
     @classmethod
     def from_json(cls, data: dict) -> AnswerModels:
-        return cls(LogisticModel.from_json(data["headline"]), LogisticModel.from_json(data["refusal"]), data["training"])
+        return cls(LogisticModel.from_json(data["headline"]), LogisticModel.from_json(data["sureness"]),
+                   LogisticModel.from_json(data["refusal"]), data["training"])

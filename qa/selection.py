@@ -5,12 +5,18 @@ Each pair is described by named features: does the mention's attribute phrase ma
 (and what words does it add that the question lacks: 农机化作业总面积 is not 总面积), is it a level
 or a growth figure, in the unit asked, for the scope asked (the district, or a named town), in the
 year asked, from a statistical section, and how well its sentence and passage were retrieved. A
-logistic model fitted on the training split (`qa.training`) turns them into a probability; the
-headline (`short_answer`) is shown only when that probability clears the threshold set on dev.
+logistic model fitted on the training split (`qa.training`) turns them into a probability.
+
+Whether to show the best pair as the headline (`short_answer`) is a second question: a pair can be
+the likeliest of many weak ones, or one value can stand far above the rest. A second logistic model,
+the sureness model, weighs the best pair against the others (`SURENESS_FEATURES`) and was fitted on
+the training questions' out-of-fold rankings; the headline is shown only when its probability that
+the best pair is right clears the threshold set on dev.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,6 +70,24 @@ class Choice:
     mention: Mention
     features: dict[str, float]
     probability: float = 0.0
+
+
+SURENESS_FEATURES = ("top_probability", "top_margin", "top_share", "candidates_log", "value_repeated")
+
+
+def sureness_features(choices: list[Choice]) -> dict[str, float]:
+    """How the best pair (choices sorted most probable first) stands against the others: its probability,
+    its lead over the runner-up, its share of all the probability, how many pairs competed, and whether
+    another pair states the same value (a figure the book repeats)."""
+    probabilities = [choice.probability for choice in choices]
+    best = choices[0]
+    return {
+        "top_probability": probabilities[0],
+        "top_margin": probabilities[0] - (probabilities[1] if len(probabilities) > 1 else 0.0),
+        "top_share": probabilities[0] / (sum(probabilities) or 1.0),
+        "candidates_log": math.log1p(len(choices)),
+        "value_repeated": float(any(other.mention.text == best.mention.text for other in choices[1:])),
+    }
 
 
 class HeadlineRanker:

@@ -32,8 +32,8 @@ from qa.records import Chunk, Record, read_jsonl, to_jsonl
 from qa.tokens import ENCODING, count_tokens
 from qa.vector import build_vector_index, load_vector_index, save_vector_index
 
-SCHEMA_VERSION = 4  # 2: the mention layer and the trained answer models; 3: the genre it was read with;
-#                    4: the fine-tuned embedding model it carries
+SCHEMA_VERSION = 5  # 2: the mention layer and the trained answer models; 3: the genre it was read with;
+#                    4: the fine-tuned embedding model it carries; 5: the sureness model
 FINETUNED_MODEL_DIR = "embedding"  # the fine-tuned embedding model, inside the index it built
 _PACKAGES = ("qa", "faiss-cpu", "bm25s", "jieba", "sentence-transformers", "torch", "tiktoken", "numpy")
 
@@ -142,7 +142,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False,
             models = train(open_index(staging, manifest), embedder)
             (staging / "models.json").write_text(json.dumps(models.to_json(), ensure_ascii=False, indent=1) + "\n",
                                                  encoding="utf-8")
-            manifest["models"] = {"training": models.training, "headline": models.headline.figures,
+            manifest["models"] = {"training": models.training, "headline": models.headline.figures | models.sureness.figures,
                                   "refusal": models.refusal.figures}
         manifest["build_seconds"] = round(time.perf_counter() - started, 2)
         manifest["files"] = {

@@ -1,12 +1,14 @@
-"""Fitting the answer models: the headline ranker and the refusal model, on the training split.
+"""Fitting the answer models: the headline ranker, the sureness model and the refusal model, on the training split.
 
 Runs inside `qa index build`, on the index about to be swapped into place, so an index always
 carries models fitted on its own features. Each training question is retrieved and examined
 exactly as `/api/ask` would; every (sentence, mention) pair is labelled by whether it is the gold
 answer, every question by whether the book answers it. Logistic regressions (scikit-learn) are
-fitted on those; then the thresholds are set on the dev split: the headline's for the configured
-precision of shown short answers, the refusal's for the configured share of false refusals. The
-manifest records the data's sha256, the counts and what was measured.
+fitted on those. The sureness model learns from rankings the ranker made of questions it was not
+fitted on (five folds by question), since its rankings of its own training questions are too sure.
+Then the thresholds are set on the dev split: the sureness model's for the configured precision of
+shown short answers, the refusal's for the configured share of false refusals. The manifest records
+the data's sha256, the counts and what was measured.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from qa.manifest import file_sha256
 from qa.models import AnswerModels, LogisticModel
 from qa.pipeline import Pipeline
 from qa.refusal import REFUSAL_FEATURES
-from qa.selection import FEATURES
+from qa.selection import FEATURES, SURENESS_FEATURES, sureness_features
 from qa.store import IndexStoreError, LoadedIndex
 from qa.textrepair import normalise_for_match
 
 TOP_K = 5
+FOLDS = 5  # the out-of-fold rankings the sureness model learns from
 MIN_SHOWN = 10  # a headline threshold must leave at least this many dev headlines to measure precision on
 # A threshold is a dev question's own probability; set just below it, so that a refit's floating-point
 # noise (about 1e-8 between two builds) cannot move that question to the other side.
@@ -56,13 +59,16 @@ def fit_answer_models(settings: Settings, embedder: Embedder, index: LoadedIndex
     examined_train = [_examine(pipeline, r) for r in train]
     examined_dev = [_examine(pipeline, r) for r in dev]
 
-    rows, labels = [], []
-    for item in examined_train:  # an unanswerable question's pairs are all wrong: the ranker learns that too
+    rows, labels, questions = [], [], []
+    for number, item in enumerate(examined_train):  # an unanswerable question's pairs are all wrong: the ranker learns that too
         for choice in item.exam.choices:
             rows.append([choice.features[name] for name in FEATURES])
             labels.append(item.record.answerable and _is_gold(choice.mention.text, item.record))
+            questions.append(number)
     ranker = LogisticRegression(C=1.0, max_iter=2000).fit(np.array(rows), np.array(labels))
-    headline = LogisticModel(FEATURES, tuple(float(w) for w in ranker.coef_[0]), float(ranker.intercept_[0]), 1.0)
+    headline = LogisticModel(FEATURES, tuple(float(w) for w in ranker.coef_[0]), float(ranker.intercept_[0]), 0.0,
+                             {"train_pairs": len(rows), "train_positive_pairs": int(sum(labels))})
+    sureness = _fit_sureness(examined_train, np.array(rows), np.array(labels), np.array(questions))
     for item in [*examined_train, *examined_dev]:
         _apply_headline(item, headline)
 
@@ -75,15 +81,34 @@ def fit_answer_models(settings: Settings, embedder: Embedder, index: LoadedIndex
     refusal_threshold, refusal_figures = _refusal_threshold(refusal, examined_dev, settings.max_false_refusals)
     refusal = dataclasses.replace(refusal, threshold=refusal_threshold, figures=refusal_figures | {
         "train_questions": len(with_signals), "train_answerable": int(sum(refusal_labels))})
-    headline_threshold, headline_figures = _headline_threshold(headline, refusal, examined_dev, settings.headline_precision)
-    headline = dataclasses.replace(headline, threshold=headline_threshold, figures=headline_figures | {
-        "train_pairs": len(rows), "train_positive_pairs": int(sum(labels))})
+    sureness_threshold, sureness_figures = _headline_threshold(sureness, refusal, examined_dev, settings.headline_precision)
+    sureness = dataclasses.replace(sureness, threshold=sureness_threshold, figures=sureness.figures | sureness_figures)
     training = {
         "train": {"file": str(settings.train_dataset), "sha256": file_sha256(settings.train_dataset), "questions": len(train)},
         "dev": [{"file": str(path), "sha256": file_sha256(path)} for path in settings.calibration_datasets if path.is_file()],
         "dev_questions": len(dev),
     }
-    return AnswerModels(headline, refusal, training)
+    return AnswerModels(headline, sureness, refusal, training)
+
+
+def _fit_sureness(examined: list[_Examined], rows: np.ndarray, labels: np.ndarray, questions: np.ndarray) -> LogisticModel:
+    """The model of whether a question's best pair is right, fitted on rankings made out of fold."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold, cross_val_predict
+
+    out_of_fold = cross_val_predict(LogisticRegression(C=1.0, max_iter=2000), rows, labels, groups=questions,
+                                    cv=GroupKFold(FOLDS), method="predict_proba")[:, 1]
+    tops, right = [], []
+    for number, item in enumerate(examined):
+        if not item.exam.choices:
+            continue
+        ranked = sorted(zip(out_of_fold[questions == number], item.exam.choices), key=lambda pair: -pair[0])
+        ranked_choices = [dataclasses.replace(choice, probability=float(p)) for p, choice in ranked]
+        tops.append([sureness_features(ranked_choices)[name] for name in SURENESS_FEATURES])
+        right.append(item.record.answerable and _is_gold(ranked_choices[0].mention.text, item.record))
+    model = LogisticRegression(C=1.0, max_iter=2000).fit(np.array(tops), np.array(right))
+    return LogisticModel(SURENESS_FEATURES, tuple(float(w) for w in model.coef_[0]), float(model.intercept_[0]), 1.0,
+                         {"train_questions": len(tops), "train_best_right": int(sum(right))})
 
 
 def _examine(pipeline: Pipeline, record: EvalRecord) -> _Examined:
@@ -127,15 +152,16 @@ def _refusal_threshold(refusal: LogisticModel, dev: list[_Examined], max_false: 
                        "dev_answerable": len(answerable), "dev_unanswerable": len(unanswerable)}
 
 
-def _headline_threshold(headline: LogisticModel, refusal: LogisticModel, dev: list[_Examined],
+def _headline_threshold(sureness: LogisticModel, refusal: LogisticModel, dev: list[_Examined],
                         precision: float) -> tuple[float, dict]:
-    """The lowest threshold at which the dev headlines shown (answered, best pair above it) are right
-    at least `precision` of the time; a wrong headline on an unanswerable question counts as wrong."""
+    """The lowest sureness threshold at which the dev headlines shown (answered, sure above it) are
+    right at least `precision` of the time; a wrong headline on an unanswerable question counts as wrong."""
     shown = []
     for item in dev:
         if item.exam.choices and _answer_probability(refusal, item) >= refusal.threshold:
             best = item.exam.choices[0]
-            shown.append((best.probability, item.record.answerable and _is_gold(best.mention.text, item.record)))
+            shown.append((sureness.probability(sureness_features(item.exam.choices)),
+                          item.record.answerable and _is_gold(best.mention.text, item.record)))
     shown.sort(key=lambda pair: -pair[0])
     threshold, kept, right = 1.0, 0, 0
     for n, (probability, correct) in enumerate(shown, start=1):

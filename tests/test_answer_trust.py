@@ -24,7 +24,7 @@ def test_a_shown_headline_is_the_value_asked_for(pipeline, question, right, wron
     result = pipeline.ask(question)
     assert result.short_answer in (right, None) and result.short_answer != wrong
     if result.short_answer is not None:
-        assert result.short_answer_confidence >= pipeline.index.models.headline.threshold
+        assert result.short_answer_confidence >= pipeline.index.models.sureness.threshold
 
 
 def test_a_plain_statistic_is_not_refused(pipeline):
@@ -64,7 +64,8 @@ def test_models_are_trained_reproducibly_and_recorded_in_the_manifest(built_inde
     assert manifest["models"]["refusal"]["dev_false_refusals"] <= index_settings.max_false_refusals
     precision = manifest["models"]["headline"]["dev_headline_precision"]
     assert precision is None or precision >= index_settings.headline_precision
-    assert 0 < models.headline.threshold <= 1 and len(models.headline.weights) == len(models.headline.features)
+    assert 0 < models.sureness.threshold <= 1 and len(models.headline.weights) == len(models.headline.features)
+    assert len(models.sureness.weights) == len(models.sureness.features)
 
 
 def test_training_data_is_blind_checked_and_spread(index_settings):
