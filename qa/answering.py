@@ -126,7 +126,7 @@ class Draft:
     answerable: bool
     citations: list[Citation]
     passages: list[Passage]
-    short_answer_confidence: float | None = None  # the headline ranker's probability for its best mention
+    short_answer_confidence: float | None = None  # the sureness model's probability that its best mention is right
 
 
 @dataclass
