@@ -1,8 +1,9 @@
 """Learned decisions stored as plain JSON: a logistic model's feature names, weights and threshold.
 
 The learned parts of answering (which mention answers, whether to show it, whether to answer at
-all) are logistic regressions over named features. They are fitted by `qa.training` on the training split and their
-thresholds set on dev; here they are only applied, with numpy, so serving needs no scikit-learn.
+all) are logistic regressions over named features. They are fitted by `qa.training` on the
+training split and their thresholds set on dev; here they are only applied, with numpy, so serving
+needs no scikit-learn.
 """
 
 from __future__ import annotations
