@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from qa.api.app import create_app
 from qa.llm import LlmAnswerer
@@ -88,7 +89,7 @@ def test_ask_shows_answer_with_clickable_citation_and_source(browser, service):
     quote = card.locator("mark").inner_text()
     card.get_by_role("button", name="查看全文").click()
     page.wait_for_selector("#reader[open]")
-    assert quote in page.inner_text("#reader-body")
+    expect(page.locator("#reader-body")).to_contain_text(quote)  # the record loads after the dialog opens
     page.screenshot(path=str(ARTIFACTS / "source.png"))
     page.keyboard.press("Escape")
     page.wait_for_selector("#reader", state="hidden")
