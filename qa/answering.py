@@ -160,7 +160,6 @@ class ExtractiveAnswerer:
             years = {int(y) for y in _YEAR_MENTION.findall(record.text + " ".join(record.path))}
             self._years_by_section.setdefault(tuple(record.path[:2]), set()).update(years)
         self._analyzer = analyzer
-        self._tagger = analyzer.tagger
         self._word_idf = word_idf
         self._covered_years = covered_years
         self._edition_years = edition_years
@@ -221,9 +220,10 @@ class ExtractiveAnswerer:
             return Draft(draft.answer, shown, True, draft.citations, passages, confidence)
         quote = self.trim(best.text, question, top.mention.text if sure else None)
         chosen = [(best, quote)]
-        # An office asked about is answered by its holder: once the headline names them, a second
+        # An office asked about is answered by its holder: once the headline names them, or the lead
+        # sentence names the holder of exactly that office (headline withheld or not), a second
         # sentence would only add the deputies or the next office down the list.
-        holder_named = question.kind == "person" and sure
+        holder_named = question.kind == "person" and top is not None and (sure or _holds_office_asked(top, best))
         second = None if holder_named else self.runner_up(question, best, candidates, MAX_ANSWER_CHARS - len(quote))
         if second is not None:
             chosen.append(second)
@@ -373,18 +373,9 @@ class ExtractiveAnswerer:
         def closeness(offset: int) -> float:
             return self._scorer.coverage(terms, quote[max(0, offset - 16) : offset])
 
-        names = self.person_names(quote) if question.kind == "person" else []
+        names = self._analyzer.person_names(quote) if question.kind == "person" else []
         return find_span(question.analysis, question.text, quote, question.years, closeness, names,
                          self._patterns.spans)
-
-    def person_names(self, text: str) -> list[tuple[int, str]]:
-        """Person names (jieba's nr tag) with their offsets in `text`."""
-        found, offset = [], 0
-        for pair in self._tagger.cut(text):
-            if pair.flag == "nr" and 2 <= len(pair.word) <= 4:
-                found.append((offset, pair.word))
-            offset += len(pair.word)
-        return found
 
     def conflicting(self, question: Question, best: Candidate, candidates: list[Candidate]) -> list[Candidate] | None:
         """Two passages giving different figures (Arabic numerals, same unit) for the same quantity:
@@ -456,6 +447,12 @@ def _dated(hit: Hit, quote: str) -> str:
             and CHRONICLE_DAY.match(quote):
         return path[1] + quote
     return quote
+
+
+def _holds_office_asked(top: Choice, lead: Candidate) -> bool:
+    """Whether the lead sentence names a person whose office is the one asked, word for word: every
+    term of the asked office in it (attribute_match) and nothing more (no 副, no 政法委)."""
+    return top.sentence is lead and top.features["attribute_match"] == 1.0 and top.features["attribute_extra"] == 0.0
 
 
 def _holds(text: str, value: str) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -23,7 +24,7 @@ from qa.genre import Genre
 from qa.lexical import NOT_A_NAME_START
 from qa.spans import DATE, SpanPatterns, is_figure, span_patterns
 
-MENTION_SCHEMA = 2
+MENTION_SCHEMA = 3
 MentionKind = Literal["number", "date", "person", "organisation", "place", "name"]
 # A figure as printed: a value or range, "more than" (多, 余), a unit or rate, and a bound after it
 # ("2200多头", "5400余件", "3—5株", "0.15元/立方米", "50%以上").
@@ -140,8 +141,11 @@ def _dates(text: str, start: int, end: int) -> list[Mention]:
             for m in DATE_SPAN.finditer(text, start, end)]
 
 
-def _people(text: str, start: int, end: int, office_line: str, patterns: MentionPatterns) -> list[Mention]:
-    """Names after a title ("区长周益民"), and each name line under an office line of a leaders' list."""
+def _people(text: str, start: int, end: int, office_line: str, patterns: MentionPatterns,
+            tagged: list[tuple[int, str]]) -> list[Mention]:
+    """Names after a title ("区长周益民"), each name line under an office line of a leaders' list, and
+    the names the tagger found (`tagged`, offsets in the chunk): a name followed by a verb ("组长刘凤出席"),
+    an honoured person ("代表杨荣被评为"), a row of an awards table ("安红梅女金川区第一小学")."""
     found: list[Mention] = []
     for match in patterns.spans.person.finditer(text, start, end):
         name = match.group(1)
@@ -158,6 +162,11 @@ def _people(text: str, start: int, end: int, office_line: str, patterns: Mention
         found.extend(Mention(kind="person", text=name, start=at, end=at + len(name), attribute=office_line)
                      for at, name in names
                      if not any(m.start == at for m in found))
+    found.extend(Mention(kind="person", text=name, start=at, end=at + len(name),
+                         attribute=_attribute_before(text, at, start) or office_line)
+                 for at, name in tagged
+                 if start <= at and at + len(name) <= end and not any(m.start == at for m in found)
+                 and not any(part in name for part in patterns.title_parts))
     return found
 
 
@@ -216,10 +225,14 @@ def _name_head(name: str) -> int:
     return len(name) - kept if kept >= 3 else 0
 
 
-def read_sentences(text: str, genre: Genre) -> list[Sentence]:
+def read_sentences(text: str, genre: Genre,
+                   person_names: Callable[[str], list[tuple[int, str]]] | None = None) -> list[Sentence]:
     """Every sentence of a chunk with its mentions, read with the index's genre (its titles and
-    units). A title line of a leaders' list ("区长") gives its office to the name lines under it."""
+    units). A title line of a leaders' list ("区长") gives its office to the name lines under it.
+    `person_names` is the index's tagger (names with their offsets); without it, only titled and
+    listed names are people."""
     patterns = mention_patterns(genre)
+    tagged = person_names(text) if person_names else []
     sentences: list[Sentence] = []
     office_line = ""
     for start, end in split_sentences(text):
@@ -227,7 +240,7 @@ def read_sentences(text: str, genre: Genre) -> list[Sentence]:
         if not line:
             continue
         mentions = [*_numbers(text, start, end, patterns), *_dates(text, start, end),
-                    *_people(text, start, end, office_line, patterns),
+                    *_people(text, start, end, office_line, patterns, tagged),
                     *_organisations_and_places(text, start, end, patterns),
                     *_quoted(text, start, end)]
         sentences.append(Sentence(start=start, end=end, mentions=tuple(sorted(mentions, key=lambda m: (m.start, m.kind)))))

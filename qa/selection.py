@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from qa.analysis import date_precision_pattern
 from qa.coverage import CoverageScorer
 from qa.mentions import APPROXIMATIONS, Mention, Sentence
 from qa.models import LogisticModel
@@ -41,7 +42,8 @@ FEATURES = (
     "rank_inverse", "sentence_score_ratio", "best_sentence", "sentence_own", "sentence_coverage",
     "attribute_match", "attribute_extra", "lead_match", "unit_match", "unit_mismatch", "change_agrees",
     "change_unasked", "year_in_sentence", "scope_match", "scope_mismatch", "district_sentence", "statistical",
-    "span_rule", "first_of_kind", "kind_count_inverse", "dense", "date_precise", "tenure_ended", "chronicle",
+    "span_rule", "first_of_kind", "kind_count_inverse", "dense", "date_precise", "date_precision_missed",
+    "tenure_ended", "chronicle",
     # what the evidence covers of the question as a whole: a right-looking value in evidence that does
     # not answer the question (another year, a place the book never names) must not be shown
     "evidence_confidence", "evidence_gap", "evidence_unknown_words",
@@ -72,13 +74,16 @@ class Choice:
     probability: float = 0.0
 
 
-SURENESS_FEATURES = ("top_probability", "top_margin", "top_share", "candidates_log", "value_repeated")
+# how the best pair stands against the others, and what the best pair is like (its own features:
+# a value whose attribute, unit and year all match is a surer headline than the likeliest of weak ones)
+SURENESS_FEATURES = ("top_probability", "top_margin", "top_share", "candidates_log", "value_repeated",
+                     *(f"best_{name}" for name in FEATURES))
 
 
 def sureness_features(choices: list[Choice]) -> dict[str, float]:
     """How the best pair (choices sorted most probable first) stands against the others: its probability,
     its lead over the runner-up, its share of all the probability, how many pairs competed, and whether
-    another pair states the same value (a figure the book repeats)."""
+    another pair states the same value (a figure the book repeats); then the best pair's own features."""
     probabilities = [choice.probability for choice in choices]
     best = choices[0]
     return {
@@ -87,7 +92,7 @@ def sureness_features(choices: list[Choice]) -> dict[str, float]:
         "top_share": probabilities[0] / (sum(probabilities) or 1.0),
         "candidates_log": math.log1p(len(choices)),
         "value_repeated": float(any(other.mention.text == best.mention.text for other in choices[1:])),
-    }
+    } | {f"best_{name}": best.features[name] for name in FEATURES}
 
 
 class HeadlineRanker:
@@ -158,6 +163,7 @@ class HeadlineRanker:
         sub_scope_sentence = bool(_SUB_SCOPE_WORDS.search(sentence.text)) or chunk.category in self._sub_area_categories
         unit = mention.unit
         after = text[mention.end : mention.end + 26]
+        precision = date_precision_pattern(analysis)
         return {
             "rank_inverse": 1.0 / (sentence.rank + 1),
             "sentence_score_ratio": sentence.score / top_score,
@@ -181,6 +187,9 @@ class HeadlineRanker:
             "kind_count_inverse": 1.0 / count,
             "dense": dense.get(chunk.id, 0.0),
             "date_precise": float(mention.kind == "date" and bool(re.search(r"\d{1,2}月\d{1,2}日", mention.text))),
+            # 哪天 asks for a day: a year or a month alone does not answer it
+            "date_precision_missed": float(mention.kind == "date" and precision is not None
+                                           and not precision.search(mention.text)),
             "tenure_ended": float(mention.kind == "person" and bool(_TENURE_ENDED.match(after))),
             "chronicle": float(chunk.kind == "chronicle"),
         }

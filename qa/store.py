@@ -97,7 +97,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False,
     indexed = [chunk.indexed_text() for chunk in chunks]
     words = BM25Field.build([analyzer.words(text) for text in indexed])
     bigrams = BM25Field.build([analyzer.bigrams(text) for text in indexed])
-    sentences = {chunk.id: read_sentences(chunk.text, genre) for chunk in chunks}
+    sentences = {chunk.id: read_sentences(chunk.text, genre, analyzer.person_names) for chunk in chunks}
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "name": settings.index_name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qa.genre import SHARED_GENRE
+from qa.lexical import Analyzer
 from qa.mentions import Sentence, read_sentences, unit_of
 
 
@@ -67,3 +68,16 @@ def test_an_organisation_or_place_begins_after_the_verb_or_preposition_before_it
     assert {"三角城村", "中共金昌市金川区委办公室"} <= found
     assert "民用煤巡查大队" in found  # the verb belongs to the name: too little would be left without it
     assert {m.text for m in _mentions("区发展和改革局牵头。") if m.kind == "organisation"} == {"区发展和改革局"}
+
+
+def test_names_the_tagger_finds_are_people_too():
+    """A name followed by a verb, an honoured person, a row of an awards table: no title right before
+    and no list around them, so only the index's tagger finds them."""
+    tagger = Analyzer([], SHARED_GENRE.stopwords).person_names
+    text = ("市委主题教育第二巡回指导组组长刘凤出席会议并讲话。"
+            "推荐的优秀退役军人代表杨荣被评为“全国模范退役军人”。")
+    people = {m.text: m.attribute for s in read_sentences(text, SHARED_GENRE, tagger) for m in s.mentions
+              if m.kind == "person"}
+    assert {"刘凤", "杨荣"} <= set(people)
+    assert "组长" in people["刘凤"] and "代表" in people["杨荣"]
+    assert not [m for m in _mentions(text) if m.kind == "person" and m.text == "杨荣"]  # without the tagger: none

@@ -7,12 +7,14 @@ import math
 import pytest
 
 from qa.mentions import Mention
-from qa.selection import SURENESS_FEATURES, Choice, sureness_features
+from qa.selection import FEATURES, SURENESS_FEATURES, Choice, sureness_features
 
 
-def _choices(*pairs: tuple[str, float]) -> list[Choice]:
+def _choices(*pairs: tuple[str, float], best_attribute_match: float = 0.5) -> list[Choice]:
+    features = [dict.fromkeys(FEATURES, 0.5) | ({"attribute_match": best_attribute_match} if n == 0 else {})
+                for n in range(len(pairs))]
     return [Choice(sentence=None, mention=Mention(kind="number", text=text, start=0, end=len(text)),  # type: ignore[arg-type]
-                   features={}, probability=probability) for text, probability in pairs]
+                   features=values, probability=probability) for (text, probability), values in zip(pairs, features)]
 
 
 def test_one_value_far_above_the_rest_is_surer_than_the_likeliest_of_many_weak_ones():
@@ -27,3 +29,11 @@ def test_a_value_the_book_repeats_is_marked_and_a_lone_pair_has_its_whole_probab
     assert sureness_features(_choices(("48.5亿元", 0.6), ("6.2%", 0.2), ("48.5亿元", 0.2)))["value_repeated"] == 1.0
     alone = sureness_features(_choices(("27个", 0.4)))
     assert alone["value_repeated"] == 0.0 and alone["top_margin"] == pytest.approx(0.4) and alone["top_share"] == 1.0
+
+
+def test_the_best_pair_brings_its_own_features():
+    """A value whose attribute matches the question is a surer headline than an equally likely one whose
+    attribute does not: the sureness model sees the best pair's features, not the runner-up's."""
+    matched = sureness_features(_choices(("15.7万只", 0.6), ("7.53%", 0.2), best_attribute_match=1.0))
+    assert matched["best_attribute_match"] == 1.0 and matched["best_unit_match"] == 0.5
+    assert sureness_features(_choices(("7.53%", 0.6), ("15.7万只", 0.2), best_attribute_match=0.0))["best_attribute_match"] == 0.0
