@@ -22,7 +22,7 @@ from qa.chunking import split_sentences
 from qa.coverage import CoverageScorer
 from qa.genre import Genre
 from qa.lexical import Analyzer
-from qa.mentions import Sentence
+from qa.mentions import Sentence, quantity
 from qa.models import AnswerModels, LogisticModel
 from qa.parsing import CHRONICLE_DAY, CHRONICLE_MONTH, document_number_line
 from qa.query import Question
@@ -63,7 +63,6 @@ class _GenrePatterns:
     office: str  # a title or another office
     title_line: re.Pattern[str]  # a line that ends with an office, no name after it
     document_number_line: re.Pattern[str]
-    unit_at_end: re.Pattern[str]
 
     def kind(self, answer_type: str) -> re.Pattern[str] | None:
         """What a sentence answering this type holds: a figure, a date, a name after a title."""
@@ -103,18 +102,13 @@ class _GenrePatterns:
     def is_name_line(self, line: str) -> bool:
         return bool(_NAME_LINE.match(line)) and not re.search(self.office, line)
 
-    def unit_of(self, value: str) -> str:
-        match = self.unit_at_end.search(value)
-        return match.group(0) if match else ""
-
 
 @lru_cache(maxsize=8)
 def _genre_patterns(genre: Genre) -> _GenrePatterns:
     spans = span_patterns(genre)
     office = f"{spans.titles}|{_OFFICES}"
     return _GenrePatterns(spans=spans, office=office, title_line=re.compile(rf"(?:{office})$"),
-                          document_number_line=document_number_line(genre),
-                          unit_at_end=re.compile(rf"(?:{spans.units})$"))
+                          document_number_line=document_number_line(genre))
 
 
 @dataclass
@@ -378,21 +372,23 @@ class ExtractiveAnswerer:
                          self._patterns.spans)
 
     def conflicting(self, question: Question, best: Candidate, candidates: list[Candidate]) -> list[Candidate] | None:
-        """Two passages giving different figures (Arabic numerals, same unit) for the same quantity:
-        both sentences cover the question about as well and name the quantity in the same words
-        just before the figure ("全区实现地区生产总值262.34亿元" / "…地区生产总值182.86亿元"). Statistics first."""
+        """Two passages giving different figures (Arabic numerals, the same unit, different quantities:
+        0.74万头 and 7400头 agree) for the same quantity: both sentences cover the question about as well
+        and name the quantity in the same words just before the figure ("全区实现地区生产总值262.34亿元" /
+        "…地区生产总值182.86亿元"). Statistics first."""
         quote = self.trim(best.text, question)
         value = self.short_answer(question, best.hit, quote)
-        if value is None or not _ARABIC_VALUE.match(value):
+        stated = quantity(value) if value is not None and _ARABIC_VALUE.match(value) else None
+        if stated is None:
             return None
-        unit, lead = self._patterns.unit_of(value), _lead_in(quote, value)
+        lead = _lead_in(quote, value)
         for other in candidates[1:12]:
             if other.hit.chunk.record_id == best.hit.chunk.record_id or other.coverage < CONFLICT_COVERAGE * best.coverage:
                 continue
             other_quote = self.trim(other.text, question)
             other_value = self.short_answer(question, other.hit, other_quote)
-            if not other_value or not _ARABIC_VALUE.match(other_value) or self._patterns.unit_of(other_value) != unit \
-                    or other_value == value:
+            other_stated = quantity(other_value) if other_value and _ARABIC_VALUE.match(other_value) else None
+            if other_stated is None or other_stated[1] != stated[1] or other_stated[0] == stated[0]:
                 continue
             if self._overlap(_lead_in(other_quote, other_value), lead) >= CONFLICT_SAME_QUANTITY:
                 return sorted([best, other], key=lambda c: not self.is_statistical(c.hit))

@@ -41,6 +41,7 @@ MAX_ATTRIBUTE_CHARS = 16
 _BOUNDARY = re.compile(r"[，。；：、,;:（）()“”《》\n]")
 _CHANGE = re.compile(r"(?:同比|比上年|较上年|比去年|环比)?(?:增长|下降|增加|减少|提高|降低|上升|上涨|回落|增幅|降幅|分别增长)(?:了)?$")
 _LEADING_VERBS = re.compile(r"^(?:其中|全年|共|累计|实现|完成|达到|全区|当年)+")
+_OFFICE_STARTS = "中共|共青团|[区市县旗镇乡州盟团]"  # how an office in a directory begins: its administrative unit
 _NAME_LINE = re.compile(r"^([\u4e00-\u9fff·]{2,4})(?:[（(][^）)]{0,24}[）)])?$")
 _NOT_A_NAME_START = NOT_A_NAME_START | set("全该本各")  # nor with 全, 该, 本, 各 ("全区", "该镇")
 
@@ -54,6 +55,7 @@ class MentionPatterns:
     organisation_or_place: re.Pattern[str]
     title_parts: tuple[str, ...]  # a would-be name holding one is an office ("党组成员")
     place_suffixes: tuple[str, ...]
+    name_then_office: re.Pattern[str]  # a directory line: "苏子喜区农业农村局局长"
 
 
 @lru_cache(maxsize=8)
@@ -65,6 +67,9 @@ def mention_patterns(genre: Genre) -> MentionPatterns:
         number=re.compile(rf"{_VALUE}\s*(?:{spans.units})(?:/(?:{spans.units}|月))?(?:{_BOUND})?"),
         organisation_or_place=re.compile(rf"[\u4e00-\u9fff]{{2,14}}?(?:{suffixes})"),
         title_parts=genre.title_parts, place_suffixes=genre.place_suffixes,
+        # the shortest name (2–3 characters) whose office starts with an administrative unit: "杨帆|区水务局局长",
+        # "苏子喜|区农业农村局局长" (苏子|喜区… would leave the office starting with 喜)
+        name_then_office=re.compile(rf"\s*([\u4e00-\u9fff]{{2,3}}?)((?:{_OFFICE_STARTS})[\u4e00-\u9fff、]{{1,24}}?(?:{spans.titles}))\s*"),
     )
 
 
@@ -104,6 +109,38 @@ def unit_of(value: str) -> str:
     """The unit a number is counted in ("15.7万只" → "万只", "50%以上" → "%", "0.15元/立方米" → "元/立方米")."""
     match = re.match(_VALUE, value)
     return re.sub(rf"(?:{_BOUND})$", "", value[match.end():].strip()) if match else ""
+
+
+_SCALE = re.compile(r"^(?:万亿|亿|万|千|百)")
+
+
+@lru_cache(maxsize=4096)
+def quantity(figure: str) -> tuple[float, str] | None:
+    """The amount a printed figure states, and the unit it counts in: "0.74万头" → (7400.0, "头"), "五次" →
+    (5.0, "次"), "2200多头" → (2200.0, "头"). One quantity however the book prints it (Arabic or Chinese
+    numerals, with or without 万 or 亿), read by cn2an, so that "7400头" and "0.74万头" are one figure
+    and "5次" and "五次" are not a conflict. None for a range or what cn2an cannot read."""
+    import cn2an  # index build and conflicts only: its import costs about 0.1 s
+
+    match = re.match(_VALUE, figure)
+    if not match:
+        return None
+    number = re.sub(r"\s+|多|余", "", match.group(0))
+    unit = unit_of(figure)
+    scale = _SCALE.match(unit)
+    if scale:
+        number, unit = number + scale.group(0), unit[scale.end():]
+    try:
+        return float(cn2an.cn2an(number, "smart")), unit
+    except ValueError:  # a range (3—5), or numerals cn2an does not read
+        return None
+
+
+def same_value(one: Mention, other: Mention) -> bool:
+    """Whether two mentions state the same value: the same quantity for figures (7400头, 0.74万头), else the same text."""
+    if one.kind == other.kind == "number" and (amount := quantity(one.text)) is not None:
+        return amount == quantity(other.text)
+    return one.text == other.text
 
 
 def _attribute_before(text: str, start: int, floor: int) -> str:
@@ -162,12 +199,27 @@ def _people(text: str, start: int, end: int, office_line: str, patterns: Mention
         found.extend(Mention(kind="person", text=name, start=at, end=at + len(name), attribute=office_line)
                      for at, name in names
                      if not any(m.start == at for m in found))
+    found.extend(_names_before_offices(text, start, end, patterns))
     found.extend(Mention(kind="person", text=name, start=at, end=at + len(name),
                          attribute=_attribute_before(text, at, start) or office_line)
                  for at, name in tagged
                  if start <= at and at + len(name) <= end and not any(m.start == at for m in found)
                  and not any(part in name for part in patterns.title_parts))
     return found
+
+
+def _names_before_offices(text: str, start: int, end: int, patterns: MentionPatterns) -> list[Mention]:
+    """A directory line that gives each name before its office ("苏子喜区农业农村局局长"), one entry or
+    several the extraction ran together; only when the whole line reads so."""
+    found: list[Mention] = []
+    at = start
+    while at < end and (match := patterns.name_then_office.match(text, at, end)):
+        name = match.group(1)
+        if any(part in name for part in patterns.title_parts):
+            return []
+        found.append(Mention(kind="person", text=name, start=match.start(1), end=match.end(1), attribute=match.group(2)))
+        at = match.end()
+    return found if at >= end else []
 
 
 def _name_runs(text: str, start: int, end: int) -> list[list[tuple[int, str]]]:

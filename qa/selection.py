@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from qa.analysis import date_precision_pattern
 from qa.coverage import CoverageScorer
-from qa.mentions import APPROXIMATIONS, Mention, Sentence
+from qa.mentions import APPROXIMATIONS, Mention, Sentence, same_value
 from qa.models import LogisticModel
 from qa.query import Question
 from qa.retrieval import Hit
@@ -35,6 +35,7 @@ _TENURE_ENDED = re.compile(r"^[（(][^）)]{0,24}任至")
 _KINDS_ASKED = {"number": ("number",), "date": ("date",), "person": ("person",),
                 "organisation": ("organisation", "place"), "place": ("place", "organisation"),
                 "name": ("name", "organisation", "place")}
+_CLAUSE_BOUNDARY = re.compile(r"[，。；：、,;:！？\n]")
 MAX_SENTENCES = 12  # candidate sentences whose mentions are ranked
 LEAD_CHARS = 16
 
@@ -43,7 +44,7 @@ FEATURES = (
     "attribute_match", "attribute_extra", "lead_match", "unit_match", "unit_mismatch", "change_agrees",
     "change_unasked", "year_in_sentence", "scope_match", "scope_mismatch", "district_sentence", "statistical",
     "span_rule", "first_of_kind", "kind_count_inverse", "dense", "date_precise", "date_precision_missed",
-    "tenure_ended", "chronicle",
+    "tenure_ended", "chronicle", "follow_match", "clause_match",
     # what the evidence covers of the question as a whole: a right-looking value in evidence that does
     # not answer the question (another year, a place the book never names) must not be shown
     "evidence_confidence", "evidence_gap", "evidence_unknown_words",
@@ -91,7 +92,7 @@ def sureness_features(choices: list[Choice]) -> dict[str, float]:
         "top_margin": probabilities[0] - (probabilities[1] if len(probabilities) > 1 else 0.0),
         "top_share": probabilities[0] / (sum(probabilities) or 1.0),
         "candidates_log": math.log1p(len(choices)),
-        "value_repeated": float(any(other.mention.text == best.mention.text for other in choices[1:])),
+        "value_repeated": float(any(same_value(other.mention, best.mention) for other in choices[1:])),
     } | {f"best_{name}": best.features[name] for name in FEATURES}
 
 
@@ -164,6 +165,9 @@ class HeadlineRanker:
         unit = mention.unit
         after = text[mention.end : mention.end + 26]
         precision = date_precision_pattern(analysis)
+        clause_start = max((m.end() for m in _CLAUSE_BOUNDARY.finditer(text, sentence.start, mention.start)), default=sentence.start)
+        following = _CLAUSE_BOUNDARY.search(text, mention.end, sentence.end)
+        clause_end = following.start() if following else sentence.end
         return {
             "rank_inverse": 1.0 / (sentence.rank + 1),
             "sentence_score_ratio": sentence.score / top_score,
@@ -192,6 +196,11 @@ class HeadlineRanker:
                                            and not precision.search(mention.text)),
             "tenure_ended": float(mention.kind == "person" and bool(_TENURE_ENDED.match(after))),
             "chronicle": float(chunk.kind == "chronicle"),
+            # the words after a value and the clause around it: "于2019年2月18日正式挂牌" dates the 挂牌 the
+            # question asks about, "代表杨荣被评为…" names who was honoured; the whole sentence cannot tell
+            # two values in it apart
+            "follow_match": self._scorer.coverage(terms, text[mention.end : min(clause_end, mention.end + LEAD_CHARS)]),
+            "clause_match": self._scorer.coverage(terms, text[clause_start:clause_end]),
         }
 
 

@@ -125,6 +125,9 @@ def test_part_of_whole_entity_noun_and_people_list_rules():
     ("金川区哪个蔬菜基地入选了第一批“菜篮子”生产基地？", "organisation"),
     ("落实残疾儿童康复救助制度的牵头部门是哪个？", "organisation"),
     ("驻在金川区的世界500强企业是哪家？", "organisation"),
+    ("全区规模最大的蔬菜批发企业是哪一家？", "organisation"),
+    ("全区海拔最高的村子在哪儿？", "place"),
+    ("新调来的区卫健局局长叫什么名字？", "person"),  # an office's holder, by name
     ("金川区科学技术局加挂了什么牌子？", "name"),
     ("金川区第一小学2019年被评为什么？", "name"),
     ("双湾镇的潘亮获得了什么全国奖项？", "name"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qa.genre import SHARED_GENRE
 from qa.lexical import Analyzer
-from qa.mentions import Sentence, read_sentences, unit_of
+from qa.mentions import Mention, Sentence, quantity, read_sentences, same_value, unit_of
 
 
 def _mentions(text: str) -> list:
@@ -81,3 +81,23 @@ def test_names_the_tagger_finds_are_people_too():
     assert {"刘凤", "杨荣"} <= set(people)
     assert "组长" in people["刘凤"] and "代表" in people["杨荣"]
     assert not [m for m in _mentions(text) if m.kind == "person" and m.text == "杨荣"]  # without the tagger: none
+
+
+def test_a_figure_is_one_quantity_however_it_is_printed():
+    """cn2an reads Chinese numerals and 万/亿: 7400头 and 0.74万头 state one figure, 五次 and 5次 too;
+    a range states none, and a value printed twice with another scale is still a repeat."""
+    assert quantity("0.74万头") == quantity("7400头") == (7400.0, "头")
+    assert quantity("五次") == quantity("5次") == (5.0, "次")
+    assert quantity("2200多头") == (2200.0, "头") and quantity("3—5株") is None
+    assert quantity("0.91万头") != quantity("0.74万头")
+    assert same_value(Mention(kind="number", text="15.7万只", start=0, end=6), Mention(kind="number", text="157000只", start=9, end=16))
+    assert not same_value(Mention(kind="number", text="15.7万只", start=0, end=6), Mention(kind="number", text="7.53%", start=9, end=14))
+
+
+def test_a_directory_line_gives_the_name_before_its_office():
+    """"苏子喜区农业农村局局长": the name is the shortest start that leaves an office beginning with its
+    administrative unit (not 苏子, which leaves 喜区…); a line that is not wholly name-then-office gives none."""
+    text = "杨帆区水务局局长\n苏子喜区农业农村局局长\n区委副书记、区长周益民主持会议。\n金川区区长\n"
+    people = [(m.text, m.attribute) for s in read_sentences(text, SHARED_GENRE) for m in s.mentions if m.kind == "person"]
+    assert ("杨帆", "区水务局局长") in people and ("苏子喜", "区农业农村局局长") in people
+    assert not any(name in ("苏子", "金川") for name, _ in people)
