@@ -265,16 +265,17 @@ def _name_head(name: str) -> int:
     """Where a name found by its suffix really begins. The suffix pattern reaches back to the previous
     punctuation, so it takes in the words before the name ("完成三角城村", "由中共金昌市金川区委办公室",
     "更名为金川区教育考试中心"); the name is the run of words before the suffix back to the last
-    preposition, verb or other word a name never holds. A run shorter than three characters
-    ("巡查大队" → "大队") means the verb belongs to the name, and the whole is kept."""
+    preposition, verb or other word a name never holds. Such a word before a run shorter than three
+    characters belongs to the name ("巡查|大队", "昌丰里|社区" with its localiser 里), and the search goes on
+    to the next one ("组建成立民用煤巡查大队" → "民用煤巡查大队", "仪式在昌丰里社区" → "昌丰里社区")."""
     import jieba.posseg  # index build only
 
     kept = 0
     for word in reversed(jieba.posseg.lcut(name)):
-        if word.flag in _NOT_IN_A_NAME or (word.flag in _VERBS and len(word.word) > 1):
+        if (word.flag in _NOT_IN_A_NAME or (word.flag in _VERBS and len(word.word) > 1)) and kept >= 3:
             break
         kept += len(word.word)
-    return len(name) - kept if kept >= 3 else 0
+    return len(name) - kept
 
 
 def read_sentences(text: str, genre: Genre,

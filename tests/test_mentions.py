@@ -68,6 +68,8 @@ def test_an_organisation_or_place_begins_after_the_verb_or_preposition_before_it
     assert {"三角城村", "中共金昌市金川区委办公室"} <= found
     assert "民用煤巡查大队" in found  # the verb belongs to the name: too little would be left without it
     assert {m.text for m in _mentions("区发展和改革局牵头。") if m.kind == "organisation"} == {"区发展和改革局"}
+    # a localiser inside the name (昌丰里) does not end it; the preposition before it does
+    assert {m.text for m in _mentions("公租房摇号分配仪式在昌丰里社区举行。") if m.kind == "place"} == {"昌丰里社区"}
 
 
 def test_names_the_tagger_finds_are_people_too():
