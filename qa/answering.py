@@ -202,7 +202,7 @@ class ExtractiveAnswerer:
                 self.models.refusal.probability(exam.signals.features()) < self.models.refusal.threshold:
             return self.refusal(question, passages, exam.signals.gap)
         top = exam.choices[0] if exam.choices else None
-        sureness = self.models.sureness.probability(sureness_features(exam.choices)) if top else None
+        sureness = self.models.sureness.probability(sureness_features(exam.choices, question.kind)) if top else None
         confidence = round(sureness, 4) if sureness is not None else None
         sure = sureness is not None and sureness >= self.models.sureness.threshold
         candidates = exam.candidates

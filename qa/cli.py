@@ -103,7 +103,10 @@ def index_build(
         _publish_to_milvus(settings, yearbook)
     models = manifest["models"]
     console.print(f"answer models: trained on {models['training']['train']['questions']} questions; "
-                  f"dev headline precision {models['headline'].get('dev_headline_precision')}, "
+                  f"headline precision {models['headline'].get('dev_headline_precision')} on dev "
+                  f"({models['headline'].get('dev_headlines_shown')} shown), "
+                  f"{models['headline'].get('train_out_of_fold_headline_precision')} out of fold on the training questions "
+                  f"({models['headline'].get('train_out_of_fold_headlines_shown')} shown); "
                   f"dev refusal recall {models['refusal']['dev_refusal_recall']} at "
                   f"{models['refusal']['dev_false_refusals']} false refusals")
 

@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     calibration_datasets: list[Path] = Field(
         [Path("eval/jinchuan-2020.jsonl"), Path("eval/jinchuan-2020-dev-extra.jsonl")],
         description="Data sets whose dev split sets the two thresholds (never their test split).")
-    headline_precision: float = Field(0.95, gt=0, le=1, description="Share of shown short answers that must be right on dev; sets the sureness threshold.")
+    headline_precision: float = Field(0.95, gt=0, le=1, description="Share of shown short answers that must be right, on dev and on the training questions out of fold; sets the sureness threshold.")
     max_false_refusals: float = Field(0.03, ge=0, lt=1, description="Share of answerable dev questions the refusal threshold may refuse.")
 
     # --- evaluation ----------------------------------------------------------------------------

@@ -75,25 +75,32 @@ class Choice:
     probability: float = 0.0
 
 
-# how the best pair stands against the others, and what the best pair is like (its own features:
-# a value whose attribute, unit and year all match is a surer headline than the likeliest of weak ones)
+# How the best pair stands against the others; what the best pair and its runner-up are like (their own
+# features: a value whose attribute, unit and year all match is a surer headline than the likeliest of
+# weak ones, and a strong runner-up is a rival); and the kind of answer asked (a name is picked right
+# less often than a figure).
 SURENESS_FEATURES = ("top_probability", "top_margin", "top_share", "candidates_log", "value_repeated",
-                     *(f"best_{name}" for name in FEATURES))
+                     *(f"best_{name}" for name in FEATURES), *(f"second_{name}" for name in FEATURES),
+                     *(f"asks_{kind}" for kind in _KINDS_ASKED))
 
 
-def sureness_features(choices: list[Choice]) -> dict[str, float]:
+def sureness_features(choices: list[Choice], kind: str) -> dict[str, float]:
     """How the best pair (choices sorted most probable first) stands against the others: its probability,
     its lead over the runner-up, its share of all the probability, how many pairs competed, and whether
-    another pair states the same value (a figure the book repeats); then the best pair's own features."""
+    another pair states the same value (a figure the book repeats); then the best pair's and the
+    runner-up's own features (zeros when there is none), and the kind of answer the question asks."""
     probabilities = [choice.probability for choice in choices]
     best = choices[0]
+    second = choices[1].features if len(choices) > 1 else dict.fromkeys(FEATURES, 0.0)
     return {
         "top_probability": probabilities[0],
         "top_margin": probabilities[0] - (probabilities[1] if len(probabilities) > 1 else 0.0),
         "top_share": probabilities[0] / (sum(probabilities) or 1.0),
         "candidates_log": math.log1p(len(choices)),
         "value_repeated": float(any(same_value(other.mention, best.mention) for other in choices[1:])),
-    } | {f"best_{name}": best.features[name] for name in FEATURES}
+    } | {f"best_{name}": best.features[name] for name in FEATURES} \
+      | {f"second_{name}": second[name] for name in FEATURES} \
+      | {f"asks_{asked}": float(kind == asked) for asked in _KINDS_ASKED}
 
 
 class HeadlineRanker:

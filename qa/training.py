@@ -6,8 +6,9 @@ exactly as `/api/ask` would; every (sentence, mention) pair is labelled by wheth
 answer, every question by whether the book answers it. Logistic regressions (scikit-learn) are
 fitted on those. The sureness model learns from rankings the ranker made of questions it was not
 fitted on (five folds by question), since its rankings of its own training questions are too sure.
-Then the thresholds are set on the dev split: the sureness model's for the configured precision of
-shown short answers, the refusal's for the configured share of false refusals. The manifest records
+Then the thresholds are set: the refusal's on the dev split for the configured share of false
+refusals; the sureness model's for the configured precision of shown short answers on dev and on the
+training questions' own out-of-fold sureness alike (a few dozen dev headlines are too few to set it alone). The manifest records
 the data's sha256, the counts and what was measured.
 """
 
@@ -40,11 +41,12 @@ THRESHOLD_MARGIN = 1e-6
 @dataclasses.dataclass
 class _Examined:
     record: EvalRecord
+    kind: str  # the answer type the question asks for, as read
     exam: Examination
 
 
 def fit_answer_models(settings: Settings, embedder: Embedder, index: LoadedIndex) -> AnswerModels:
-    """Fit both models on the training split and set their thresholds on dev."""
+    """Fit the three models on the training split and set their thresholds (see the module's docstring)."""
     from sklearn.linear_model import LogisticRegression  # training only: serving applies the weights itself
 
     pipeline = Pipeline.over(settings, embedder, index)
@@ -68,7 +70,7 @@ def fit_answer_models(settings: Settings, embedder: Embedder, index: LoadedIndex
     ranker = LogisticRegression(C=1.0, max_iter=2000).fit(np.array(rows), np.array(labels))
     headline = LogisticModel(FEATURES, tuple(float(w) for w in ranker.coef_[0]), float(ranker.intercept_[0]), 0.0,
                              {"train_pairs": len(rows), "train_positive_pairs": int(sum(labels))})
-    sureness = _fit_sureness(examined_train, np.array(rows), np.array(labels), np.array(questions))
+    sureness, sureness_out_of_fold = _fit_sureness(examined_train, np.array(rows), np.array(labels), np.array(questions))
     for item in [*examined_train, *examined_dev]:
         _apply_headline(item, headline)
 
@@ -81,7 +83,8 @@ def fit_answer_models(settings: Settings, embedder: Embedder, index: LoadedIndex
     refusal_threshold, refusal_figures = _refusal_threshold(refusal, examined_dev, settings.max_false_refusals)
     refusal = dataclasses.replace(refusal, threshold=refusal_threshold, figures=refusal_figures | {
         "train_questions": len(with_signals), "train_answerable": int(sum(refusal_labels))})
-    sureness_threshold, sureness_figures = _headline_threshold(sureness, refusal, examined_dev, settings.headline_precision)
+    sureness_threshold, sureness_figures = _headline_threshold(sureness, refusal, examined_dev, examined_train,
+                                                               sureness_out_of_fold, settings.headline_precision)
     sureness = dataclasses.replace(sureness, threshold=sureness_threshold, figures=sureness.figures | sureness_figures)
     training = {
         "train": {"file": str(settings.train_dataset), "sha256": file_sha256(settings.train_dataset), "questions": len(train)},
@@ -91,31 +94,38 @@ def fit_answer_models(settings: Settings, embedder: Embedder, index: LoadedIndex
     return AnswerModels(headline, sureness, refusal, training)
 
 
-def _fit_sureness(examined: list[_Examined], rows: np.ndarray, labels: np.ndarray, questions: np.ndarray) -> LogisticModel:
-    """The model of whether a question's best pair is right, fitted on rankings made out of fold."""
+def _fit_sureness(examined: list[_Examined], rows: np.ndarray, labels: np.ndarray,
+                  questions: np.ndarray) -> tuple[LogisticModel, dict[int, float]]:
+    """The model of whether a question's best pair is right, fitted on rankings made out of fold; and
+    its own out-of-fold probabilities for the training questions (by question number), an honest
+    second sample for its threshold."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold, cross_val_predict
+    from sklearn.model_selection import GroupKFold, KFold, cross_val_predict
 
     out_of_fold = cross_val_predict(LogisticRegression(C=1.0, max_iter=2000), rows, labels, groups=questions,
                                     cv=GroupKFold(FOLDS), method="predict_proba")[:, 1]
-    tops, right = [], []
+    tops, right, numbers = [], [], []
     for number, item in enumerate(examined):
         if not item.exam.choices:
             continue
         ranked = sorted(zip(out_of_fold[questions == number], item.exam.choices), key=lambda pair: -pair[0])
         ranked_choices = [dataclasses.replace(choice, probability=float(p)) for p, choice in ranked]
-        tops.append([sureness_features(ranked_choices)[name] for name in SURENESS_FEATURES])
+        tops.append([sureness_features(ranked_choices, item.kind)[name] for name in SURENESS_FEATURES])
         right.append(item.record.answerable and _is_gold(ranked_choices[0].mention.text, item.record))
-    model = LogisticRegression(C=1.0, max_iter=2000).fit(np.array(tops), np.array(right))
-    return LogisticModel(SURENESS_FEATURES, tuple(float(w) for w in model.coef_[0]), float(model.intercept_[0]), 1.0,
-                         {"train_questions": len(tops), "train_best_right": int(sum(right))})
+        numbers.append(number)
+    model = LogisticRegression(C=1.0, max_iter=5000).fit(np.array(tops), np.array(right))
+    sureness_out_of_fold = cross_val_predict(LogisticRegression(C=1.0, max_iter=5000), np.array(tops), np.array(right),
+                                             cv=KFold(FOLDS, shuffle=True, random_state=0), method="predict_proba")[:, 1]
+    fitted = LogisticModel(SURENESS_FEATURES, tuple(float(w) for w in model.coef_[0]), float(model.intercept_[0]), 1.0,
+                           {"train_questions": len(tops), "train_best_right": int(sum(right))})
+    return fitted, dict(zip(numbers, (float(p) for p in sureness_out_of_fold)))
 
 
 def _examine(pipeline: Pipeline, record: EvalRecord) -> _Examined:
     question = pipeline.retriever.reader.read(record.question)
     hits = pipeline.retriever.search(question, TOP_K)
     exam = pipeline.extractive.examine(question, hits, pipeline.retriever.dense_scores(question, hits), None)
-    return _Examined(record, exam)
+    return _Examined(record, question.kind, exam)
 
 
 def _is_gold(value: str, record: EvalRecord) -> bool:
@@ -152,22 +162,38 @@ def _refusal_threshold(refusal: LogisticModel, dev: list[_Examined], max_false: 
                        "dev_answerable": len(answerable), "dev_unanswerable": len(unanswerable)}
 
 
-def _headline_threshold(sureness: LogisticModel, refusal: LogisticModel, dev: list[_Examined],
-                        precision: float) -> tuple[float, dict]:
-    """The lowest sureness threshold at which the dev headlines shown (answered, sure above it) are
-    right at least `precision` of the time; a wrong headline on an unanswerable question counts as wrong."""
-    shown = []
-    for item in dev:
-        if item.exam.choices and _answer_probability(refusal, item) >= refusal.threshold:
-            best = item.exam.choices[0]
-            shown.append((sureness.probability(sureness_features(item.exam.choices)),
-                          item.record.answerable and _is_gold(best.mention.text, item.record)))
-    shown.sort(key=lambda pair: -pair[0])
-    threshold, kept, right = 1.0, 0, 0
-    for n, (probability, correct) in enumerate(shown, start=1):
+def _headline_threshold(sureness: LogisticModel, refusal: LogisticModel, dev: list[_Examined], train: list[_Examined],
+                        train_sureness: dict[int, float], precision: float) -> tuple[float, dict]:
+    """The lowest sureness threshold at which the headlines shown (answered, sure above it) are right at
+    least `precision` of the time, on dev and on the training questions' out-of-fold probabilities
+    alike: a few dozen dev headlines alone set a threshold by chance (on the training questions the
+    dev threshold alone showed headlines right 0.89 of the time). A wrong headline on an unanswerable
+    question counts as wrong."""
+    def shown_pair(item: _Examined, probability: float) -> tuple[float, bool]:
+        return probability, item.record.answerable and _is_gold(item.exam.choices[0].mention.text, item.record)
+
+    def answered(item: _Examined) -> bool:
+        return bool(item.exam.choices) and _answer_probability(refusal, item) >= refusal.threshold
+
+    on_dev = [shown_pair(item, sureness.probability(sureness_features(item.exam.choices, item.kind)))
+              for item in dev if answered(item)]
+    on_train = [shown_pair(item, train_sureness[number]) for number, item in enumerate(train)
+                if number in train_sureness and answered(item)]
+    threshold = max(_lowest_precise_threshold(on_dev, precision), _lowest_precise_threshold(on_train, precision))
+    figures: dict = {"dev_factoid_candidates": len(on_dev)}
+    for name, pairs in (("dev", on_dev), ("train_out_of_fold", on_train)):
+        kept = [correct for probability, correct in pairs if probability >= threshold]
+        figures |= {f"{name}_headlines_shown": len(kept),
+                    f"{name}_headline_precision": round(sum(kept) / len(kept), 4) if kept else None}
+    return threshold, figures
+
+
+def _lowest_precise_threshold(pairs: list[tuple[float, bool]], precision: float) -> float:
+    """The lowest probability above which (probability, right) pairs are right at least `precision` of
+    the time, with at least MIN_SHOWN of them; 1.0 (nothing shown) when there is none."""
+    threshold, right = 1.0, 0
+    for n, (probability, correct) in enumerate(sorted(pairs, key=lambda pair: -pair[0]), start=1):
         right += correct
         if n >= MIN_SHOWN and right / n >= precision:
-            threshold, kept = probability - THRESHOLD_MARGIN, n
-    correct_shown = sum(c for p, c in shown if p >= threshold)
-    return threshold, {"dev_headlines_shown": kept, "dev_headline_precision": round(correct_shown / kept, 4) if kept else None,
-                       "dev_factoid_candidates": len(shown)}
+            threshold = probability - THRESHOLD_MARGIN
+    return threshold
