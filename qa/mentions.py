@@ -12,9 +12,10 @@ The layer is stored beside the index (`mentions.jsonl`) and versioned in its man
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import lru_cache
 from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -112,26 +113,30 @@ def unit_of(value: str) -> str:
 
 
 _SCALE = re.compile(r"^(?:万亿|亿|万|千|百)")
+_SCALE_FACTORS = {"万亿": 10**12, "亿": 10**8, "万": 10**4, "千": 10**3, "百": 10**2}
 
 
 @lru_cache(maxsize=4096)
 def quantity(figure: str) -> tuple[float, str] | None:
     """The amount a printed figure states, and the unit it counts in: "0.74万头" → (7400.0, "头"), "五次" →
     (5.0, "次"), "2200多头" → (2200.0, "头"). One quantity however the book prints it (Arabic or Chinese
-    numerals, with or without 万 or 亿), read by cn2an, so that "7400头" and "0.74万头" are one figure
-    and "5次" and "五次" are not a conflict. None for a range or what cn2an cannot read."""
-    import cn2an  # index build and conflicts only: its import costs about 0.1 s
-
+    numerals, with or without 万 or 亿), so that "7400头" and "0.74万头" are one figure and "5次" and
+    "五次" are not a conflict. Chinese numerals are read by cn2an (imported only for them: it costs
+    0.15 s). None for a range or what cn2an cannot read."""
     match = re.match(_VALUE, figure)
     if not match:
         return None
     number = re.sub(r"\s+|多|余", "", match.group(0))
     unit = unit_of(figure)
-    scale = _SCALE.match(unit)
-    if scale:
-        number, unit = number + scale.group(0), unit[scale.end():]
+    factor = 1
+    if scale := _SCALE.match(unit):
+        factor, unit = _SCALE_FACTORS[scale.group(0)], unit[scale.end():]
+    if re.fullmatch(r"\d+(?:\.\d+)?", number):
+        return float(Decimal(number) * factor), unit  # exact: 262.34亿 is 26234000000, not …999996
+    import cn2an
+
     try:
-        return float(cn2an.cn2an(number, "smart")), unit
+        return float(Decimal(str(cn2an.cn2an(number, "smart"))) * factor), unit
     except ValueError:  # a range (3—5), or numerals cn2an does not read
         return None
 

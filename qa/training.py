@@ -7,9 +7,9 @@ answer, every question by whether the book answers it. Logistic regressions (sci
 fitted on those. The sureness model learns from rankings the ranker made of questions it was not
 fitted on (five folds by question), since its rankings of its own training questions are too sure.
 Then the thresholds are set: the refusal's on the dev split for the configured share of false
-refusals; the sureness model's for the configured precision of shown short answers on dev and on the
-training questions' own out-of-fold sureness alike (a few dozen dev headlines are too few to set it alone). The manifest records
-the data's sha256, the counts and what was measured.
+refusals; the sureness model's for the configured precision of shown short answers on dev and on
+the training questions' own out-of-fold sureness alike (a few dozen dev headlines are too few to set
+it alone). The manifest records the data's sha256, the counts and what was measured.
 """
 
 from __future__ import annotations
