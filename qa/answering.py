@@ -385,7 +385,7 @@ class ExtractiveAnswerer:
         "…地区生产总值182.86亿元"). Statistics first."""
         quote = self.trim(best.text, question)
         value = self.short_answer(question, best.hit, quote)
-        stated = quantity(value) if value is not None and _ARABIC_VALUE.match(value) else None
+        stated = _arabic_quantity(value)
         if stated is None:
             return None
         lead = _lead_in(quote, value)
@@ -394,7 +394,7 @@ class ExtractiveAnswerer:
                 continue
             other_quote = self.trim(other.text, question)
             other_value = self.short_answer(question, other.hit, other_quote)
-            other_stated = quantity(other_value) if other_value and _ARABIC_VALUE.match(other_value) else None
+            other_stated = _arabic_quantity(other_value)
             if other_stated is None or other_stated[1] != stated[1] or other_stated[0] == stated[0]:
                 continue
             if self._overlap(_lead_in(other_quote, other_value), lead) >= CONFLICT_SAME_QUANTITY:
@@ -450,6 +450,11 @@ def _dated(hit: Hit, quote: str) -> str:
             and CHRONICLE_DAY.match(quote):
         return path[1] + quote
     return quote
+
+
+def _arabic_quantity(value: str | None) -> tuple[float, str] | None:
+    """The quantity of a figure printed in Arabic numerals (the conflict rule's kind), else None."""
+    return quantity(value) if value and _ARABIC_VALUE.match(value) else None
 
 
 def _holds_office_asked(top: Choice, lead: Candidate) -> bool:

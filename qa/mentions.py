@@ -58,6 +58,10 @@ class MentionPatterns:
     place_suffixes: tuple[str, ...]
     name_then_office: re.Pattern[str]  # a directory line: "苏子喜区农业农村局局长"
 
+    def is_office(self, name: str) -> bool:
+        """Whether a would-be person name holds a part of a title ("党组成员"): an office, not a person."""
+        return any(part in name for part in self.title_parts)
+
 
 @lru_cache(maxsize=8)
 def mention_patterns(genre: Genre) -> MentionPatterns:
@@ -191,7 +195,7 @@ def _people(text: str, start: int, end: int, office_line: str, patterns: Mention
     found: list[Mention] = []
     for match in patterns.spans.person.finditer(text, start, end):
         name = match.group(1)
-        if any(word in name for word in patterns.title_parts):
+        if patterns.is_office(name):
             continue
         office = _attribute_before(text, match.start(1), start)
         found.append(Mention(kind="person", text=name, start=match.start(1), end=match.end(1), attribute=office))
@@ -209,7 +213,7 @@ def _people(text: str, start: int, end: int, office_line: str, patterns: Mention
                          attribute=_attribute_before(text, at, start) or office_line)
                  for at, name in tagged
                  if start <= at and at + len(name) <= end and not any(m.start == at for m in found)
-                 and not any(part in name for part in patterns.title_parts))
+                 and not patterns.is_office(name))
     return found
 
 
@@ -220,7 +224,7 @@ def _names_before_offices(text: str, start: int, end: int, patterns: MentionPatt
     at = start
     while at < end and (match := patterns.name_then_office.match(text, at, end)):
         name = match.group(1)
-        if any(part in name for part in patterns.title_parts):
+        if patterns.is_office(name):
             return []
         found.append(Mention(kind="person", text=name, start=match.start(1), end=match.end(1), attribute=match.group(2)))
         at = match.end()

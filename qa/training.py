@@ -113,8 +113,9 @@ def _fit_sureness(examined: list[_Examined], rows: np.ndarray, labels: np.ndarra
         tops.append([sureness_features(ranked_choices, item.kind)[name] for name in SURENESS_FEATURES])
         right.append(item.record.answerable and _is_gold(ranked_choices[0].mention.text, item.record))
         numbers.append(number)
-    model = LogisticRegression(C=1.0, max_iter=5000).fit(np.array(tops), np.array(right))
-    sureness_out_of_fold = cross_val_predict(LogisticRegression(C=1.0, max_iter=5000), np.array(tops), np.array(right),
+    top_rows, top_right = np.array(tops), np.array(right)
+    model = LogisticRegression(C=1.0, max_iter=5000).fit(top_rows, top_right)
+    sureness_out_of_fold = cross_val_predict(LogisticRegression(C=1.0, max_iter=5000), top_rows, top_right,
                                              cv=KFold(FOLDS, shuffle=True, random_state=0), method="predict_proba")[:, 1]
     fitted = LogisticModel(SURENESS_FEATURES, tuple(float(w) for w in model.coef_[0]), float(model.intercept_[0]), 1.0,
                            {"train_questions": len(tops), "train_best_right": int(sum(right))})
