@@ -40,6 +40,7 @@ class QuestionRules:
     asks_money: re.Pattern[str]
     asks_share: re.Pattern[str]
     asks_change: re.Pattern[str]
+    asks_ordinal: re.Pattern[str]
     asked_count_unit: re.Pattern[str]
     required_units: tuple[NamedPattern, ...]
     per_measure: re.Pattern[str]
@@ -80,6 +81,7 @@ class QuestionAnalysis:
     scope: str  # a town, street office, village or community the question names; "" for the book's region
     unit: str  # the unit an answer must be counted in ("只", "%", "元"), "" when none is named
     asks_change: bool  # a growth or decline (增长率, 增幅, 增长了多少), not a level
+    asks_ordinal: bool  # 第几届, 第几次: the ordinal the book prints (第五届), not a count
     date_precision: str  # "day", "month" or "" (date questions)
     entity_noun: str  # 哪个社区 → "社区": an organisation or place answer ends in it
     asks_people: bool  # who holds a post, or which people
@@ -120,7 +122,8 @@ def analyse(text: str, region_names: frozenset[str] = frozenset(), places: tuple
     attribute = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", attribute)
     return QuestionAnalysis(
         answer_type=answer_type, attribute=attribute, scope=scope, unit=unit,
-        asks_change=bool(rules.asks_change.search(text)), date_precision=precision,
+        asks_change=bool(rules.asks_change.search(text)), asks_ordinal=bool(rules.asks_ordinal.search(text)),
+        date_precision=precision,
         entity_noun=noun.group(1) if noun else "", asks_people=answer_type == "person" or bool(rules.people_list.search(text)),
         requirements=tuple(requirements), part=part.group(1) if part else "", per_measure=per_measure,
         month=month.group(0) if (month := _MONTH.search(text)) else "",

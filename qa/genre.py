@@ -34,12 +34,15 @@ class GenreAdditions(BaseModel):
     title_parts: list[str] = Field(default_factory=list, description="Words that make a would-be person name an office instead.")
     units: list[str] = Field(default_factory=list, description="Units a figure is counted in (峰, 尾).")
     organisation_suffixes: list[str] = Field(default_factory=list, description="Endings of organisation names (农场).")
+    short_name_suffixes: list[str] = Field(
+        default_factory=list, description="Endings of an organisation's short name (区残联), after its administrative unit.")
     place_suffixes: list[str] = Field(default_factory=list, description="Endings of place names (苏木, 嘎查).")
     document_brackets: list[tuple[str, str]] = Field(
         default_factory=list, description="(opening, closing) brackets around a 文号's year, one character each.")
     stopwords: list[str] = Field(default_factory=list, description="Question words BM25 ignores (the book's dialect).")
 
-    @field_validator("titles", "title_parts", "units", "organisation_suffixes", "place_suffixes", "stopwords")
+    @field_validator("titles", "title_parts", "units", "organisation_suffixes", "short_name_suffixes", "place_suffixes",
+                     "stopwords")
     @classmethod
     def _words(cls, words: list[str]) -> list[str]:
         for word in words:
@@ -67,6 +70,7 @@ class Genre:
     title_parts: tuple[str, ...]
     units: tuple[str, ...]
     organisation_suffixes: tuple[str, ...]
+    short_name_suffixes: tuple[str, ...]  # one character ("部", "委"): too common to end a name unless it opens with 区, 市…
     place_suffixes: tuple[str, ...]
     document_brackets: tuple[tuple[str, str], ...]
     stopwords: frozenset[str]
@@ -79,6 +83,7 @@ class Genre:
             title_parts=tuple(dict.fromkeys(data["title_parts"])),
             units=tuple(sorted(dict.fromkeys(data["units"]), key=len, reverse=True)),
             organisation_suffixes=tuple(dict.fromkeys(data["organisation_suffixes"])),
+            short_name_suffixes=tuple(dict.fromkeys(data["short_name_suffixes"])),
             place_suffixes=tuple(dict.fromkeys(data["place_suffixes"])),
             document_brackets=tuple(dict.fromkeys(tuple(pair) for pair in data["document_brackets"])),
             stopwords=frozenset(data["stopwords"]),
@@ -86,7 +91,8 @@ class Genre:
 
     def to_json(self) -> dict:
         return {"titles": list(self.titles), "title_parts": list(self.title_parts), "units": list(self.units),
-                "organisation_suffixes": list(self.organisation_suffixes), "place_suffixes": list(self.place_suffixes),
+                "organisation_suffixes": list(self.organisation_suffixes),
+                "short_name_suffixes": list(self.short_name_suffixes), "place_suffixes": list(self.place_suffixes),
                 "document_brackets": [list(pair) for pair in self.document_brackets],
                 "stopwords": sorted(self.stopwords)}
 

@@ -25,11 +25,13 @@ from qa.genre import Genre
 from qa.lexical import NOT_A_NAME_START
 from qa.spans import DATE, SpanPatterns, is_figure, span_patterns
 
-MENTION_SCHEMA = 3
+MENTION_SCHEMA = 4
 MentionKind = Literal["number", "date", "person", "organisation", "place", "name"]
 # A figure as printed: a value or range, "more than" (多, 余), a unit or rate, and a bound after it
 # ("2200多头", "5400余件", "3—5株", "0.15元/立方米", "50%以上").
-_VALUE = r"(?:\d+(?:\.\d+)?(?:\s*[—－~～至-]\s*\d+(?:\.\d+)?)?|[一二三四五六七八九十百千万两]+)\s*(?:多|余)?"
+_VALUE = r"(?:\d+(?:\.\d+)?(?:\s*[—－~～至-]\s*\d+(?:\.\d+)?)?|(?<![\d.])[一二三四五六七八九十百千万两]+)\s*(?:多|余)?"
+# A figure whose scale word stands apart from a unit that has no scaled form: "2万株", "3.7万余份", "2万多平方米".
+_SCALED_VALUE = r"\d+(?:\.\d+)?\s*(?:万亿|亿|万|千)(?:多|余)?"
 _BOUND = "以上|以下|左右|之多"
 APPROXIMATIONS = f"多|余|{_BOUND}"  # every word that makes a printed figure approximate
 # A date as printed, with the part of the month or year and a deadline: "2018年12月下旬", "2020年底前".
@@ -44,6 +46,7 @@ _CHANGE = re.compile(r"(?:同比|比上年|较上年|比去年|环比)?(?:增长
 _LEADING_VERBS = re.compile(r"^(?:其中|全年|共|累计|实现|完成|达到|全区|当年)+")
 _OFFICE_STARTS = "中共|共青团|[区市县旗镇乡州盟团]"  # how an office in a directory begins: its administrative unit
 _NAME_LINE = re.compile(r"^([\u4e00-\u9fff·]{2,4})(?:[（(][^）)]{0,24}[）)])?$")
+_NAME_CHAR = r"(?![和与及或的])[\u4e00-\u9fff]"  # a character inside a name: never a conjunction
 _NOT_A_NAME_START = NOT_A_NAME_START | set("全该本各")  # nor with 全, 该, 本, 各 ("全区", "该镇")
 
 
@@ -54,6 +57,8 @@ class MentionPatterns:
     spans: SpanPatterns
     number: re.Pattern[str]  # a figure as printed, with its bound
     organisation_or_place: re.Pattern[str]
+    short_name: re.Pattern[str]  # an organisation's short name: "区委宣传部", "区残联"
+    nested_name: re.Pattern[str]  # what continues a name into the body it belongs to: "…委员会|办公室", "…局|金川分局"
     title_parts: tuple[str, ...]  # a would-be name holding one is an office ("党组成员")
     place_suffixes: tuple[str, ...]
     name_then_office: re.Pattern[str]  # a directory line: "苏子喜区农业农村局局长"
@@ -67,10 +72,15 @@ class MentionPatterns:
 def mention_patterns(genre: Genre) -> MentionPatterns:
     spans = span_patterns(genre)
     suffixes = "|".join(re.escape(s) for s in (*genre.organisation_suffixes, *genre.place_suffixes))
+    short = "|".join(re.escape(s) for s in genre.short_name_suffixes)
     return MentionPatterns(
         spans=spans,
-        number=re.compile(rf"{_VALUE}\s*(?:{spans.units})(?:/(?:{spans.units}|月))?(?:{_BOUND})?"),
-        organisation_or_place=re.compile(rf"[\u4e00-\u9fff]{{2,14}}?(?:{suffixes})"),
+        number=re.compile(rf"(?:{_VALUE}|{_SCALED_VALUE})\s*(?:{spans.units})(?:/(?:{spans.units}|月))?(?:{_BOUND})?"),
+        organisation_or_place=re.compile(rf"[\u4e00-\u9fff]{{2,24}}?(?:{suffixes})"),
+        short_name=re.compile(rf"(?:{_OFFICE_STARTS})(?:{_NAME_CHAR}){{1,8}}?(?:{short})"),
+        # up to four more characters and another ending, but never across a conjunction ("区教育局和区财政局")
+        # nor into a title ("区教育局局长")
+        nested_name=re.compile(rf"(?:{_NAME_CHAR}){{0,4}}?(?:{suffixes})(?!长)"),
         title_parts=genre.title_parts, place_suffixes=genre.place_suffixes,
         # the shortest name (2–3 characters) whose office starts with an administrative unit: "杨帆|区水务局局长",
         # "苏子喜|区农业农村局局长" (苏子|喜区… would leave the office starting with 喜)
@@ -111,9 +121,14 @@ class ChunkMentions(BaseModel):
 
 
 def unit_of(value: str) -> str:
-    """The unit a number is counted in ("15.7万只" → "万只", "50%以上" → "%", "0.15元/立方米" → "元/立方米")."""
+    """The unit a number is counted in ("15.7万只" → "万只", "50%以上" → "%", "0.15元/立方米" → "元/立方米",
+    "3.7万余份" → "万份")."""
+    value = value.removeprefix("第")
     match = re.match(_VALUE, value)
-    return re.sub(rf"(?:{_BOUND})$", "", value[match.end():].strip()) if match else ""
+    if not match:
+        return ""
+    unit = re.sub(rf"(?:{_BOUND})$", "", value[match.end():].strip())
+    return re.sub(r"^(万亿|亿|万|千)(?:多|余)", r"\1", unit)
 
 
 _SCALE = re.compile(r"^(?:万亿|亿|万|千|百)")
@@ -165,16 +180,18 @@ def _numbers(text: str, start: int, end: int, patterns: MentionPatterns) -> list
     floor = start
     previous_level = ""
     for match in patterns.number.finditer(text, start, end):
-        value = match.group(0)
-        if not is_figure(text, match.start(), value):
+        value, at = match.group(0), match.start()
+        if at > start and text[at - 1] == "第":  # an ordinal, as printed: 第五届, 第4批
+            value, at = f"第{value}", at - 1
+        elif not is_figure(text, at, value):
             continue
-        attribute = _attribute_before(text, match.start(), floor)
+        attribute = _attribute_before(text, at, floor)
         change = bool(_CHANGE.search(attribute))
         subject = previous_level if change else ""
         if not change:
             previous_level = attribute or previous_level
         figure = re.sub(r"\s+", "", value)
-        found.append(Mention(kind="number", text=figure, start=match.start(), end=match.end(), unit=unit_of(figure),
+        found.append(Mention(kind="number", text=figure, start=at, end=match.end(), unit=unit_of(figure),
                              attribute=attribute, subject=subject, change=change))
         floor = match.end()
     return found
@@ -249,24 +266,32 @@ def _quoted(text: str, start: int, end: int) -> list[Mention]:
 
 
 def _organisations_and_places(text: str, start: int, end: int, patterns: MentionPatterns) -> list[Mention]:
-    found: list[Mention] = []
-    for match in patterns.organisation_or_place.finditer(text, start, end):
-        name = match.group(0)
+    """Names found by their ending (区教育局, 双湾镇), and short names after their administrative unit
+    (区委宣传部); a name runs on into the body it belongs to ("区绿化委员会办公室", "市生态环境局金川分局")."""
+    found: dict[tuple[int, int], Mention] = {}
+    short_names = [m for m in patterns.short_name.finditer(text, start, end)  # not a full name plus a character:
+                   if not patterns.organisation_or_place.search(m.group(0)[:-1])]  # 区财政局|联合印发
+    for match in [*patterns.organisation_or_place.finditer(text, start, end), *short_names]:
+        name_end = match.end()
+        while nested := patterns.nested_name.match(text, name_end, end):
+            name_end = nested.end()
+        name = text[match.start() : name_end]
         while name and name[0] in _NOT_A_NAME_START:
             name = name[1:]
         name = name[_name_head(name):]
         if len(name) < 3:
             continue
-        at = match.end() - len(name)
+        at = name_end - len(name)
         kind: MentionKind = "place" if name.endswith(patterns.place_suffixes) else "organisation"
-        found.append(Mention(kind=kind, text=name, start=at, end=match.end(), attribute=text[start:end].strip()[:40]))
-    return found
+        found[(at, name_end)] = Mention(kind=kind, text=name, start=at, end=name_end, attribute=text[start:end].strip()[:40])
+    # a name inside a longer one is part of it: 金川分局 of 市生态环境局金川分局
+    return [m for m in found.values() if not any(o.start <= m.start and m.end <= o.end and o != m for o in found.values())]
 
 
 # jieba's word classes that never occur in the head of an organisation's or a place's name:
-# prepositions, adverbs, pronouns, particles, localisers, and verbs of two characters or more (a
+# prepositions, adverbs, pronouns, particles, localisers, numerals ("第六条"), and verbs of two characters or more (a
 # one-character "verb" is as often part of a name: 义帆达物流; verbal nouns are: 服务中心).
-_NOT_IN_A_NAME = frozenset({"p", "d", "ad", "r", "u", "uj", "ul", "uz", "ug", "uv", "ud", "f", "y", "e", "o"})
+_NOT_IN_A_NAME = frozenset({"p", "d", "ad", "r", "u", "uj", "ul", "uz", "ug", "uv", "ud", "f", "y", "e", "o", "m"})
 _VERBS = frozenset({"v", "vd", "vg", "vi"})
 
 

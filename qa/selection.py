@@ -32,7 +32,7 @@ from qa.retrieval import Hit
 _SUB_SCOPE_WORDS = re.compile(r"全镇|该镇|全乡|该乡|全村|该村|本村|全街道|该街道|社区")
 _ADMINISTRATIVE_UNIT = re.compile(r"[区县市旗]$")
 _TENURE_ENDED = re.compile(r"^[（(][^）)]{0,24}任至")
-_KINDS_ASKED = {"number": ("number",), "date": ("date",), "person": ("person",),
+_KINDS_ASKED = {"number": ("number",), "date": ("date",), "person": ("person", "organisation"),
                 "organisation": ("organisation", "place"), "place": ("place", "organisation"),
                 "name": ("name", "organisation", "place")}
 _CLAUSE_BOUNDARY = re.compile(r"[，。；：、,;:！？\n]")
@@ -44,7 +44,8 @@ FEATURES = (
     "attribute_match", "attribute_extra", "lead_match", "unit_match", "unit_mismatch", "change_agrees",
     "change_unasked", "year_in_sentence", "scope_match", "scope_mismatch", "district_sentence", "statistical",
     "span_rule", "first_of_kind", "kind_count_inverse", "dense", "date_precise", "date_precision_missed",
-    "tenure_ended", "chronicle", "follow_match", "clause_match",
+    "tenure_ended", "chronicle", "follow_match", "clause_match", "kind_primary",
+    "ordinal_agrees",
     # what the evidence covers of the question as a whole: a right-looking value in evidence that does
     # not answer the question (another year, a place the book never names) must not be shown
     "evidence_confidence", "evidence_gap", "evidence_unknown_words",
@@ -208,6 +209,8 @@ class HeadlineRanker:
             # two values in it apart
             "follow_match": self._scorer.coverage(terms, text[mention.end : min(clause_end, mention.end + LEAD_CHARS)]),
             "clause_match": self._scorer.coverage(terms, text[clause_start:clause_end]),
+            "kind_primary": float(mention.kind == _KINDS_ASKED[question.kind][0]),
+            "ordinal_agrees": float(analysis.asks_ordinal == mention.text.startswith("第")),
         }
 
 

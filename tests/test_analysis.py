@@ -31,7 +31,7 @@ def test_every_rule_in_the_data_file_has_a_case_here():
     assert {row["name"] for row in data["required_details"]} == set(REQUIRED_DETAILS)
     assert {row["name"] for row in data["date_precision"]} == {"day", "month"}
     singles = {key for key, value in data.items() if isinstance(value, str) and not key.startswith("_")}
-    assert singles == {"entity_noun", "asks_money", "asks_share", "asks_change", "asked_count_unit", "per_measure",
+    assert singles == {"entity_noun", "asks_money", "asks_share", "asks_change", "asks_ordinal", "asked_count_unit", "per_measure",
                        "part_of_whole", "people_list", "sub_scope", "question_words"}
 
 
@@ -99,6 +99,8 @@ def test_money_share_change_and_count_unit_rules():
     assert analyse("城镇化率是百分之多少？", REGION).unit == "%"
     assert analyse("地区生产总值比上年增长了多少？", REGION).asks_change
     assert not analyse("地区生产总值是多少？", REGION).asks_change
+    assert analyse("薰衣草之约集体婚礼办到第几届了？", REGION).asks_ordinal
+    assert not analyse("集体婚礼一共办了几届？", REGION).asks_ordinal
     assert analyse("2019年羊存栏多少只？", REGION).unit == "只"
 
 

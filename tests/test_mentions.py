@@ -29,8 +29,17 @@ def test_approximations_ranges_and_rates_are_part_of_the_figure():
     assert unit_of("30%以上") == "%" and unit_of("0.15元/立方米") == "元/立方米"
 
 
-def test_years_ordinals_and_wording_are_not_figures():
-    assert [m.text for m in _mentions("2019年第4批，开展一次检查，共3次。") if m.kind == "number"] == ["3次"]
+def test_years_and_wording_are_not_figures_and_an_ordinal_keeps_its_di():
+    assert [m.text for m in _mentions("2019年第4批，开展一次检查，共3次。") if m.kind == "number"] == ["第4批", "3次"]
+    [ordinal] = [m for m in _mentions("举办第五届集体婚礼。") if m.kind == "number"]
+    assert (ordinal.text, ordinal.unit, quantity(ordinal.text)) == ("第五届", "届", None)  # a rank, not an amount
+
+
+def test_a_scale_word_apart_from_its_unit_stays_with_the_figure():
+    figures = [m for m in _mentions("发放宣传单3.7万余份，植树2万株，修复地貌2万多平方米，来访263件次。") if m.kind == "number"]
+    assert [(m.text, m.unit) for m in figures] == [("3.7万余份", "万份"), ("2万株", "万株"), ("2万多平方米", "万平方米"),
+                                                   ("263件次", "件次")]
+    assert quantity("3.7万余份") == (37000.0, "份")
 
 
 def test_dates_keep_the_part_of_the_month_and_the_deadline():
@@ -70,6 +79,20 @@ def test_an_organisation_or_place_begins_after_the_verb_or_preposition_before_it
     assert {m.text for m in _mentions("区发展和改革局牵头。") if m.kind == "organisation"} == {"区发展和改革局"}
     # a localiser inside the name (昌丰里) does not end it; the preposition before it does
     assert {m.text for m in _mentions("公租房摇号分配仪式在昌丰里社区举行。") if m.kind == "place"} == {"昌丰里社区"}
+    # a numeral is no part of a name's head: 第六条 opens an article, not the park
+    assert {m.text for m in _mentions("第六条甘肃金川金水湖国家湿地公园由管理处负责。") if m.kind == "place"} == \
+        {"甘肃金川金水湖国家湿地公园"}
+
+
+def test_short_names_after_their_unit_and_names_that_run_on_into_their_body():
+    def organisations(text: str) -> list[str]:
+        return [m.text for m in _mentions(text) if m.kind == "organisation"]
+
+    assert organisations("区委宣传部、区委编办负责，区残联配合，区监委查处。") == ["区委宣传部", "区委编办", "区残联", "区监委"]
+    assert organisations("由区绿化委员会办公室牵头。") == ["区绿化委员会办公室"]
+    assert organisations("由市生态环境局金川分局负责。") == ["市生态环境局金川分局"]  # not also 金川分局 alone
+    assert organisations("区教育局和区财政局联合印发。") == ["区教育局", "区财政局"]  # never across 和, nor 局|联合
+    assert organisations("区农业农村局局长出席。") == ["区农业农村局"]  # a name does not run on into a title
 
 
 def test_names_the_tagger_finds_are_people_too():
