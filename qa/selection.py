@@ -34,7 +34,7 @@ _ADMINISTRATIVE_UNIT = re.compile(r"[区县市旗]$")
 _TENURE_ENDED = re.compile(r"^[（(][^）)]{0,24}任至")
 _KINDS_ASKED = {"number": ("number",), "date": ("date",), "person": ("person", "organisation"),
                 "organisation": ("organisation", "place"), "place": ("place", "organisation"),
-                "name": ("name", "organisation", "place")}
+                "name": ("name", "organisation", "place"), "description": ("name", "organisation", "place")}
 _CLAUSE_BOUNDARY = re.compile(r"[，。；：、,;:！？\n]")
 MAX_SENTENCES = 12  # candidate sentences whose mentions are ranked
 LEAD_CHARS = 16
