@@ -15,6 +15,7 @@ it alone). The manifest records the data's sha256, the counts and what was measu
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,6 +30,9 @@ from qa.refusal import REFUSAL_FEATURES
 from qa.selection import FEATURES, SURENESS_FEATURES, sureness_features
 from qa.store import IndexStoreError, LoadedIndex
 from qa.textrepair import normalise_for_match
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
 
 TOP_K = 5
 FOLDS = 5  # the out-of-fold rankings the sureness model learns from
@@ -47,8 +51,6 @@ class _Examined:
 
 def fit_answer_models(settings: Settings, embedder: Embedder, index: LoadedIndex) -> AnswerModels:
     """Fit the three models on the training split and set their thresholds (see the module's docstring)."""
-    from sklearn.linear_model import LogisticRegression  # training only: serving applies the weights itself
-
     pipeline = Pipeline.over(settings, embedder, index)
     books = {book["yearbook"] for book in index.manifest["corpus"]}
     if not settings.train_dataset.is_file():
@@ -67,7 +69,7 @@ def fit_answer_models(settings: Settings, embedder: Embedder, index: LoadedIndex
             rows.append([choice.features[name] for name in FEATURES])
             labels.append(item.record.answerable and _is_gold(choice.mention.text, item.record))
             questions.append(number)
-    ranker = LogisticRegression(C=1.0, max_iter=2000).fit(np.array(rows), np.array(labels))
+    ranker = _logistic().fit(np.array(rows), np.array(labels))
     headline = LogisticModel(FEATURES, tuple(float(w) for w in ranker.coef_[0]), float(ranker.intercept_[0]), 0.0,
                              {"train_pairs": len(rows), "train_positive_pairs": int(sum(labels))})
     sureness, sureness_out_of_fold = _fit_sureness(examined_train, np.array(rows), np.array(labels), np.array(questions))
@@ -77,7 +79,7 @@ def fit_answer_models(settings: Settings, embedder: Embedder, index: LoadedIndex
     with_signals = [item for item in examined_train if item.exam.signals is not None and not item.exam.signals.certain]
     refusal_rows = [[item.exam.signals.features()[name] for name in REFUSAL_FEATURES] for item in with_signals]
     refusal_labels = [item.record.answerable for item in with_signals]
-    refuser = LogisticRegression(C=1.0, max_iter=2000).fit(np.array(refusal_rows), np.array(refusal_labels))
+    refuser = _logistic().fit(np.array(refusal_rows), np.array(refusal_labels))
     refusal = LogisticModel(REFUSAL_FEATURES, tuple(float(w) for w in refuser.coef_[0]), float(refuser.intercept_[0]), 0.0)
 
     refusal_threshold, refusal_figures = _refusal_threshold(refusal, examined_dev, settings.max_false_refusals)
@@ -94,15 +96,23 @@ def fit_answer_models(settings: Settings, embedder: Embedder, index: LoadedIndex
     return AnswerModels(headline, sureness, refusal, training)
 
 
+def _logistic() -> LogisticRegression:
+    """A logistic regression fitted to convergence: at lbfgs's default tolerance, two builds of the same
+    data (whose features differ by ~1e-11 of BLAS noise) gave sureness weights 0.05 apart, enough to
+    move its threshold past a dev headline."""
+    from sklearn.linear_model import LogisticRegression  # training only: serving applies the weights itself
+
+    return LogisticRegression(C=1.0, tol=1e-10, max_iter=50_000)
+
+
 def _fit_sureness(examined: list[_Examined], rows: np.ndarray, labels: np.ndarray,
                   questions: np.ndarray) -> tuple[LogisticModel, dict[int, float]]:
     """The model of whether a question's best pair is right, fitted on rankings made out of fold; and
     its own out-of-fold probabilities for the training questions (by question number), an honest
     second sample for its threshold."""
-    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold, KFold, cross_val_predict
 
-    out_of_fold = cross_val_predict(LogisticRegression(C=1.0, max_iter=2000), rows, labels, groups=questions,
+    out_of_fold = cross_val_predict(_logistic(), rows, labels, groups=questions,
                                     cv=GroupKFold(FOLDS), method="predict_proba")[:, 1]
     tops, right, numbers = [], [], []
     for number, item in enumerate(examined):
@@ -114,8 +124,8 @@ def _fit_sureness(examined: list[_Examined], rows: np.ndarray, labels: np.ndarra
         right.append(item.record.answerable and _is_gold(ranked_choices[0].mention.text, item.record))
         numbers.append(number)
     top_rows, top_right = np.array(tops), np.array(right)
-    model = LogisticRegression(C=1.0, max_iter=5000).fit(top_rows, top_right)
-    sureness_out_of_fold = cross_val_predict(LogisticRegression(C=1.0, max_iter=5000), top_rows, top_right,
+    model = _logistic().fit(top_rows, top_right)
+    sureness_out_of_fold = cross_val_predict(_logistic(), top_rows, top_right,
                                              cv=KFold(FOLDS, shuffle=True, random_state=0), method="predict_proba")[:, 1]
     fitted = LogisticModel(SURENESS_FEATURES, tuple(float(w) for w in model.coef_[0]), float(model.intercept_[0]), 1.0,
                            {"train_questions": len(tops), "train_best_right": int(sum(right))})
