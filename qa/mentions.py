@@ -25,7 +25,7 @@ from qa.genre import Genre
 from qa.lexical import NOT_A_NAME_START
 from qa.spans import DATE, SpanPatterns, is_figure, span_patterns
 
-MENTION_SCHEMA = 4
+MENTION_SCHEMA = 5
 MentionKind = Literal["number", "date", "person", "organisation", "place", "name"]
 # A figure as printed: a value or range, "more than" (多, 余), a unit or rate, and a bound after it
 # ("2200多头", "5400余件", "3—5株", "0.15元/立方米", "50%以上").
@@ -260,9 +260,13 @@ def _name_runs(text: str, start: int, end: int) -> list[list[tuple[int, str]]]:
 
 
 def _quoted(text: str, start: int, end: int) -> list[Mention]:
-    return [Mention(kind="name", text=m.group(0), start=m.start(), end=m.end(),
-                    attribute=_attribute_before(text, m.start(), start))
-            for m in _QUOTED.finditer(text, start, end)]
+    """Quoted names. A coined term quoted alone ("“双湾吃头节”") is the name without its quotes, as one
+    would write it in an answer; a title keeps its 《》 and a term with its noun ("“双培”工程") its quotes."""
+    found = []
+    for m in _QUOTED.finditer(text, start, end):
+        at, to = (m.start() + 1, m.end() - 1) if m.group(0).startswith("“") and m.group(0).endswith("”") else m.span()
+        found.append(Mention(kind="name", text=text[at:to], start=at, end=to, attribute=_attribute_before(text, m.start(), start)))
+    return found
 
 
 def _organisations_and_places(text: str, start: int, end: int, patterns: MentionPatterns) -> list[Mention]:

@@ -61,6 +61,8 @@ def test_quoted_names_places_and_organisations():
     found = {(m.kind, m.text) for m in _mentions("宁远堡镇实施“双培”工程，贯彻《中华人民共和国统计法》，金川区人民检察院参加。")}
     assert {("place", "宁远堡镇"), ("name", "“双培”工程"), ("name", "《中华人民共和国统计法》")} <= found
     assert any(kind == "organisation" and text.endswith("人民检察院") for kind, text in found)
+    # a coined term quoted alone is named without its quotes, as an answer would write it
+    assert [m.text for m in _mentions("双湾镇举办“双湾吃头节”。") if m.kind == "name"] == ["双湾吃头节"]
 
 
 def test_offsets_point_into_the_text_and_survive_json():
