@@ -25,11 +25,11 @@ from qa.genre import Genre
 from qa.lexical import NOT_A_NAME_START
 from qa.spans import DATE, SpanPatterns, is_figure, span_patterns
 
-MENTION_SCHEMA = 5
+MENTION_SCHEMA = 6
 MentionKind = Literal["number", "date", "person", "organisation", "place", "name"]
 # A figure as printed: a value or range, "more than" (多, 余), a unit or rate, and a bound after it
 # ("2200多头", "5400余件", "3—5株", "0.15元/立方米", "50%以上").
-_VALUE = r"(?:\d+(?:\.\d+)?(?:\s*[—－~～至-]\s*\d+(?:\.\d+)?)?|(?<![\d.])[一二三四五六七八九十百千万两]+)\s*(?:多|余)?"
+_VALUE = r"(?:\d+(?:\.\d+)?(?:\s*[—－~～至-]\s*\d+(?:\.\d+)?)?|(?<![\d.])[一二三四五六七八九十两][一二三四五六七八九十百千万两]*)\s*(?:多|余)?"
 # A figure whose scale word stands apart from a unit that has no scaled form: "2万株", "3.7万余份", "2万多平方米".
 _SCALED_VALUE = r"\d+(?:\.\d+)?\s*(?:万亿|亿|万|千)(?:多|余)?"
 _BOUND = "以上|以下|左右|之多"
@@ -62,6 +62,7 @@ class MentionPatterns:
     title_parts: tuple[str, ...]  # a would-be name holding one is an office ("党组成员")
     place_suffixes: tuple[str, ...]
     name_then_office: re.Pattern[str]  # a directory line: "苏子喜区农业农村局局长"
+    table_row: re.Pattern[str]  # a statistics table's row: indicator, unit, value, change on last year in %
 
     def is_office(self, name: str) -> bool:
         """Whether a would-be person name holds a part of a title ("党组成员"): an office, not a person."""
@@ -84,6 +85,8 @@ def mention_patterns(genre: Genre) -> MentionPatterns:
         title_parts=genre.title_parts, place_suffixes=genre.place_suffixes,
         # the shortest name (2–3 characters) whose office starts with an administrative unit: "杨帆|区水务局局长",
         # "苏子喜|区农业农村局局长" (苏子|喜区… would leave the office starting with 喜)
+        # "羊年末存栏万只12.2 72.88" under the header "指标 单位 2019年 比上年±%"
+        table_row=re.compile(rf"([\u4e00-\u9fff（）()]{{1,20}}?)((?:万|亿)?(?:{spans.units}))(\d+(?:\.\d+)?)\s+(-?\d+(?:\.\d+)?)"),
         name_then_office=re.compile(rf"\s*([\u4e00-\u9fff]{{2,3}}?)((?:{_OFFICE_STARTS})[\u4e00-\u9fff、]{{1,24}}?(?:{spans.titles}))\s*"),
     )
 
@@ -195,6 +198,21 @@ def _numbers(text: str, start: int, end: int, patterns: MentionPatterns) -> list
                              attribute=attribute, subject=subject, change=change))
         floor = match.end()
     return found
+
+
+def _table_row(text: str, start: int, end: int, patterns: MentionPatterns) -> list[Mention]:
+    """A statistics table's row, which prints its unit before its value ("羊年末存栏万只12.2 72.88"): the
+    value in that unit for that indicator, and its change on last year (in %)."""
+    row = patterns.table_row.fullmatch(text[start:end].strip())
+    if not row:
+        return []
+    at = start + text[start:end].index(row.group(0))
+    indicator, unit = row.group(1), row.group(2)
+    value_at, change_at = at + row.start(3), at + row.start(4)
+    return [Mention(kind="number", text=row.group(3), start=value_at, end=value_at + len(row.group(3)), unit=unit,
+                    attribute=indicator),
+            Mention(kind="number", text=row.group(4), start=change_at, end=change_at + len(row.group(4)), unit="%",
+                    attribute=indicator, subject=indicator, change=True)]
 
 
 def _dates(text: str, start: int, end: int) -> list[Mention]:
@@ -330,7 +348,7 @@ def read_sentences(text: str, genre: Genre,
         line = text[start:end].strip()
         if not line:
             continue
-        mentions = [*_numbers(text, start, end, patterns), *_dates(text, start, end),
+        mentions = [*_numbers(text, start, end, patterns), *_table_row(text, start, end, patterns), *_dates(text, start, end),
                     *_people(text, start, end, office_line, patterns, tagged),
                     *_organisations_and_places(text, start, end, patterns),
                     *_quoted(text, start, end)]

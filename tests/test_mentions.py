@@ -128,3 +128,11 @@ def test_a_directory_line_gives_the_name_before_its_office():
     people = [(m.text, m.attribute) for s in read_sentences(text, SHARED_GENRE) for m in s.mentions if m.kind == "person"]
     assert ("杨帆", "区水务局局长") in people and ("苏子喜", "区农业农村局局长") in people
     assert not any(name in ("苏子", "金川") for name, _ in people)
+
+
+def test_a_statistics_table_row_prints_its_unit_before_its_value():
+    text = "指标单位2019年比上年±%\n羊年末存栏万只12.2 72.88\n红砖万块5080 8.09"
+    figures = [(m.text, m.unit, m.attribute, m.change) for m in _mentions(text) if m.kind == "number"]
+    assert figures == [("12.2", "万只", "羊年末存栏", False), ("72.88", "%", "羊年末存栏", True),
+                       ("5080", "万块", "红砖", False), ("8.09", "%", "红砖", True)]
+    assert [m.text for m in _mentions("大牲畜年末存栏万头2.32 60.45") if m.kind == "number"] == ["2.32", "60.45"]  # no bare 万头
