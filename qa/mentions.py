@@ -83,10 +83,10 @@ def mention_patterns(genre: Genre) -> MentionPatterns:
         # nor into a title ("区教育局局长")
         nested_name=re.compile(rf"(?:{_NAME_CHAR}){{0,4}}?(?:{suffixes})(?!长)"),
         title_parts=genre.title_parts, place_suffixes=genre.place_suffixes,
-        # the shortest name (2–3 characters) whose office starts with an administrative unit: "杨帆|区水务局局长",
-        # "苏子喜|区农业农村局局长" (苏子|喜区… would leave the office starting with 喜)
         # "羊年末存栏万只12.2 72.88" under the header "指标 单位 2019年 比上年±%"
         table_row=re.compile(rf"([\u4e00-\u9fff（）()]{{1,20}}?)((?:万|亿)?(?:{spans.units}))(\d+(?:\.\d+)?)\s+(-?\d+(?:\.\d+)?)"),
+        # the shortest name (2–3 characters) whose office starts with an administrative unit: "杨帆|区水务局局长",
+        # "苏子喜|区农业农村局局长" (苏子|喜区… would leave the office starting with 喜)
         name_then_office=re.compile(rf"\s*([\u4e00-\u9fff]{{2,3}}?)((?:{_OFFICE_STARTS})[\u4e00-\u9fff、]{{1,24}}?(?:{spans.titles}))\s*"),
     )
 
