@@ -31,7 +31,8 @@ MentionKind = Literal["number", "date", "person", "organisation", "place", "name
 # ("2200多头", "5400余件", "3—5株", "0.15元/立方米", "50%以上").
 _VALUE = r"(?:\d+(?:\.\d+)?(?:\s*[—－~～至-]\s*\d+(?:\.\d+)?)?|(?<![\d.])[一二三四五六七八九十两][一二三四五六七八九十百千万两]*)\s*(?:多|余)?"
 # A figure whose scale word stands apart from a unit that has no scaled form: "2万株", "3.7万余份", "2万多平方米".
-_SCALED_VALUE = r"\d+(?:\.\d+)?\s*(?:万亿|亿|万|千)(?:多|余)?"
+_SCALE_WORDS = "万亿|亿|万|千"  # a scale a unit may begin with: 万只, 亿元
+_SCALED_VALUE = rf"\d+(?:\.\d+)?\s*(?:{_SCALE_WORDS})(?:多|余)?"
 _BOUND = "以上|以下|左右|之多"
 APPROXIMATIONS = f"多|余|{_BOUND}"  # every word that makes a printed figure approximate
 # A date as printed, with the part of the month or year and a deadline: "2018年12月下旬", "2020年底前".
@@ -131,10 +132,10 @@ def unit_of(value: str) -> str:
     if not match:
         return ""
     unit = re.sub(rf"(?:{_BOUND})$", "", value[match.end():].strip())
-    return re.sub(r"^(万亿|亿|万|千)(?:多|余)", r"\1", unit)
+    return re.sub(rf"^({_SCALE_WORDS})(?:多|余)", r"\1", unit)
 
 
-_SCALE = re.compile(r"^(?:万亿|亿|万|千|百)")
+_SCALE = re.compile(rf"^(?:{_SCALE_WORDS}|百)")
 _SCALE_FACTORS = {"万亿": 10**12, "亿": 10**8, "万": 10**4, "千": 10**3, "百": 10**2}
 
 
