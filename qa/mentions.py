@@ -25,7 +25,7 @@ from qa.genre import Genre
 from qa.lexical import NOT_A_NAME_START
 from qa.spans import DATE, SpanPatterns, is_figure, span_patterns
 
-MENTION_SCHEMA = 6
+MENTION_SCHEMA = 7
 MentionKind = Literal["number", "date", "person", "organisation", "place", "name"]
 # A figure as printed: a value or range, "more than" (多, 余), a unit or rate, and a bound after it
 # ("2200多头", "5400余件", "3—5株", "0.15元/立方米", "50%以上").
@@ -204,15 +204,16 @@ def _numbers(text: str, start: int, end: int, patterns: MentionPatterns) -> list
 def _table_row(text: str, start: int, end: int, patterns: MentionPatterns) -> list[Mention]:
     """A statistics table's row, which prints its unit before its value ("羊年末存栏万只12.2 72.88"): the
     value in that unit for that indicator, and its change on last year (in %)."""
-    row = patterns.table_row.fullmatch(text[start:end].strip())
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    row = patterns.table_row.fullmatch(text, start, end)
     if not row:
         return []
-    at = start + text[start:end].index(row.group(0))
     indicator, unit = row.group(1), row.group(2)
-    value_at, change_at = at + row.start(3), at + row.start(4)
-    return [Mention(kind="number", text=row.group(3), start=value_at, end=value_at + len(row.group(3)), unit=unit,
-                    attribute=indicator),
-            Mention(kind="number", text=row.group(4), start=change_at, end=change_at + len(row.group(4)), unit="%",
+    return [Mention(kind="number", text=row.group(3), start=row.start(3), end=row.end(3), unit=unit, attribute=indicator),
+            Mention(kind="number", text=row.group(4), start=row.start(4), end=row.end(4), unit="%",
                     attribute=indicator, subject=indicator, change=True)]
 
 
@@ -298,9 +299,10 @@ def _organisations_and_places(text: str, start: int, end: int, patterns: Mention
         name_end = match.end()
         while nested := patterns.nested_name.match(text, name_end, end):
             name_end = nested.end()
-        name = text[match.start() : name_end]
-        while name and name[0] in _NOT_A_NAME_START:
-            name = name[1:]
+        at = match.start()
+        while at < name_end and text[at] in _NOT_A_NAME_START:
+            at += 1
+        name = text[_past_split_verb(text, match.start(), at, name_end) : name_end]
         name = name[_name_head(name):]
         if len(name) < 3:
             continue
@@ -316,6 +318,21 @@ def _organisations_and_places(text: str, start: int, end: int, patterns: Mention
 # one-character "verb" is as often part of a name: 义帆达物流; verbal nouns are: 服务中心).
 _NOT_IN_A_NAME = frozenset({"p", "d", "ad", "r", "u", "uj", "ul", "uz", "ug", "uv", "ud", "f", "y", "e", "o", "m"})
 _VERBS = frozenset({"v", "vd", "vg", "vi"})
+
+
+def _past_split_verb(text: str, start: int, at: int, end: int) -> int:
+    """Where a name starts once the characters no name starts with are stripped (`text[start:at]`): past
+    the rest of a verb they began, which is no more part of the name than its first character
+    ("实施金昌市义帆达物流有限公司": 实 is stripped, and 施 with it)."""
+    import jieba.posseg  # index build only
+
+    offset = start
+    for word in jieba.posseg.lcut(text[start:end]) if at > start else ():
+        word_end = offset + len(word.word)
+        if offset < at < word_end:
+            return word_end if word.flag in _VERBS else at
+        offset = word_end
+    return at
 
 
 def _name_head(name: str) -> int:

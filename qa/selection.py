@@ -32,9 +32,10 @@ from qa.retrieval import Hit
 _SUB_SCOPE_WORDS = re.compile(r"全镇|该镇|全乡|该乡|全村|该村|本村|全街道|该街道|社区")
 _ADMINISTRATIVE_UNIT = re.compile(r"[区县市旗]$")
 _TENURE_ENDED = re.compile(r"^[（(][^）)]{0,24}任至")
+_NAMED = ("name", "organisation", "place")  # what a name or a description question may be answered by
 _KINDS_ASKED = {"number": ("number",), "date": ("date",), "person": ("person", "organisation"),
                 "organisation": ("organisation", "place"), "place": ("place", "organisation"),
-                "name": ("name", "organisation", "place"), "description": ("name", "organisation", "place")}
+                "name": _NAMED, "description": _NAMED}
 _CLAUSE_BOUNDARY = re.compile(r"[，。；：、,;:！？\n]")
 MAX_SENTENCES = 12  # candidate sentences whose mentions are ranked
 LEAD_CHARS = 16
@@ -64,6 +65,19 @@ class Candidate:
     coverage: float  # share of the question's term weight in the sentence and its passage's path
     score: float
     own: float  # ...in the sentence alone
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What every pair of one question is measured against, worked out once per question."""
+
+    question: Question
+    terms: dict[str, float]  # the question's weighted terms
+    attribute_terms: dict[str, float]  # ...and its attribute's
+    bigrams: set[str]  # the question's bigrams, for the words a mention's attribute adds
+    top_score: float  # the best sentence's score
+    dense: dict[str, float]  # chunk id → dense similarity to the question
+    precision: re.Pattern[str] | None  # the date precision asked (哪天: a day), if any
 
 
 @dataclass
@@ -130,8 +144,8 @@ class HeadlineRanker:
         kinds = _KINDS_ASKED.get(question.kind)
         if not kinds or not sentences:
             return []
-        question_bigrams = set(self._scorer.analyzer.bigrams(question.terms_text()))
-        top_score = max(s.score for s in sentences) or 1.0
+        asked = _Asked(question, terms, attribute_terms, set(self._scorer.analyzer.bigrams(question.terms_text())),
+                       max(s.score for s in sentences) or 1.0, dense, date_precision_pattern(question.analysis))
         found: list[Choice] = []
         for position, sentence in enumerate(sentences[:MAX_SENTENCES]):
             mentions = self._mentions_in(sentence, kinds)
@@ -145,8 +159,7 @@ class HeadlineRanker:
             quote = sentence.text
             rule_pick = self._span_rule(question, sentence.hit, quote)
             for order, mention in enumerate(mentions):
-                values = self._features(question, sentence, mention, position, order, len(mentions), terms,
-                                        attribute_terms, question_bigrams, top_score, dense, rule_pick)
+                values = self._features(asked, sentence, position, rule_pick, mention, order, len(mentions))
                 found.append(Choice(sentence, mention, values | evidence))
         if model is not None:
             for choice in found:
@@ -158,27 +171,28 @@ class HeadlineRanker:
         return [m for stored in self._sentences_of(sentence.hit.chunk.id) for m in stored.mentions
                 if m.kind in kinds and sentence.start <= m.start and m.end <= sentence.end]
 
-    def _features(self, question: Question, sentence: Candidate, mention: Mention, position: int, order: int,
-                  count: int, terms: dict[str, float], attribute_terms: dict[str, float], question_bigrams: set[str],
-                  top_score: float, dense: dict[str, float], rule_pick: str | None) -> dict[str, float]:
+    def _features(self, asked: _Asked, sentence: Candidate, position: int, rule_pick: str | None,
+                  mention: Mention, order: int, count: int) -> dict[str, float]:
+        """One pair's features: `position` is its sentence's place among the candidates, `rule_pick` the
+        value the span rules pick in that sentence, `order` the mention's place among its `count`."""
+        question, terms, attribute_terms = asked.question, asked.terms, asked.attribute_terms
         analysis = question.analysis
         chunk = sentence.hit.chunk
         text = chunk.text
         described = f"{mention.subject}{mention.attribute}"
         described_bigrams = self._scorer.analyzer.bigrams(mention.attribute)
-        extra = [b for b in described_bigrams if b not in question_bigrams]
+        extra = [b for b in described_bigrams if b not in asked.bigrams]
         lead = text[max(0, mention.start - LEAD_CHARS) : mention.start]
         path_text = " ".join(chunk.path)
         sub_scope_sentence = bool(_SUB_SCOPE_WORDS.search(sentence.text)) or chunk.category in self._sub_area_categories
         unit = mention.unit
         after = text[mention.end : mention.end + 26]
-        precision = date_precision_pattern(analysis)
         clause_start = max((m.end() for m in _CLAUSE_BOUNDARY.finditer(text, sentence.start, mention.start)), default=sentence.start)
         following = _CLAUSE_BOUNDARY.search(text, mention.end, sentence.end)
         clause_end = following.start() if following else sentence.end
         return {
             "rank_inverse": 1.0 / (sentence.rank + 1),
-            "sentence_score_ratio": sentence.score / top_score,
+            "sentence_score_ratio": sentence.score / asked.top_score,
             "best_sentence": float(position == 0),
             "sentence_own": sentence.own,
             "sentence_coverage": sentence.coverage,
@@ -197,11 +211,11 @@ class HeadlineRanker:
             "span_rule": float(rule_pick is not None and _core(rule_pick) == _core(mention.text)),
             "first_of_kind": float(order == 0),
             "kind_count_inverse": 1.0 / count,
-            "dense": dense.get(chunk.id, 0.0),
+            "dense": asked.dense.get(chunk.id, 0.0),
             "date_precise": float(mention.kind == "date" and bool(re.search(r"\d{1,2}月\d{1,2}日", mention.text))),
             # 哪天 asks for a day: a year or a month alone does not answer it
-            "date_precision_missed": float(mention.kind == "date" and precision is not None
-                                           and not precision.search(mention.text)),
+            "date_precision_missed": float(mention.kind == "date" and asked.precision is not None
+                                           and not asked.precision.search(mention.text)),
             "tenure_ended": float(mention.kind == "person" and bool(_TENURE_ENDED.match(after))),
             "chronicle": float(chunk.kind == "chronicle"),
             # the words after a value and the clause around it: "于2019年2月18日正式挂牌" dates the 挂牌 the

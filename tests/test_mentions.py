@@ -84,6 +84,9 @@ def test_an_organisation_or_place_begins_after_the_verb_or_preposition_before_it
     # a numeral is no part of a name's head: 第六条 opens an article, not the park
     assert {m.text for m in _mentions("第六条甘肃金川金水湖国家湿地公园由管理处负责。") if m.kind == "place"} == \
         {"甘肃金川金水湖国家湿地公园"}
+    # a character no name starts with takes the rest of its verb with it: not 施金昌市…
+    assert {m.text for m in _mentions("实施金昌市义帆达物流有限公司冷链项目。") if m.kind == "organisation"} == \
+        {"金昌市义帆达物流有限公司"}
 
 
 def test_short_names_after_their_unit_and_names_that_run_on_into_their_body():
