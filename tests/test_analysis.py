@@ -9,6 +9,8 @@ import pytest
 
 from qa.analysis import analyse, date_precision_pattern, question_rules, sentence_requirements
 
+pytestmark = pytest.mark.unit  # a stage's own logic: seconds, no index
+
 REGION = frozenset({"金川区", "金川", "金昌市金川区"})
 
 # rule name → (question, what the analysis must say)

@@ -9,6 +9,8 @@ import pytest
 from qa.chunking import chunk_records, split_sentences
 from qa.tokens import count_tokens
 
+pytestmark = pytest.mark.unit  # a stage's own logic: seconds, no index
+
 TARGET, OVERLAP = 200, 40
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from qa.genre import SHARED_GENRE
 from qa.lexical import Analyzer
 from qa.mentions import Mention, Sentence, quantity, read_sentences, same_value, unit_of
+
+pytestmark = pytest.mark.unit  # a stage's own logic: seconds, no index
 
 
 def _mentions(text: str) -> list:

@@ -10,6 +10,8 @@ import pytest
 from qa.parsing import chinese_number, parse_yearbook
 from qa.textrepair import normalise_for_match
 
+pytestmark = pytest.mark.unit  # a stage's own logic: seconds, no index
+
 # Sentences picked from across the source text (front matter to the last regulation); each must
 # survive parsing verbatim (after normalisation) in exactly one record.
 SENTENCES = [

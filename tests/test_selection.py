@@ -9,6 +9,8 @@ import pytest
 from qa.mentions import Mention
 from qa.selection import FEATURES, SURENESS_FEATURES, Choice, sureness_features
 
+pytestmark = pytest.mark.unit  # a stage's own logic: seconds, no index
+
 
 def _choices(*pairs: tuple[str, float], best_attribute_match: float = 0.5) -> list[Choice]:
     features = [dict.fromkeys(FEATURES, 0.5) | ({"attribute_match": best_attribute_match} if n == 0 else {})

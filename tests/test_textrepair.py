@@ -1,4 +1,8 @@
+import pytest
+
 from qa.textrepair import count_cjk, display_width, join_wrapped, normalise_for_match, repair_spaces
+
+pytestmark = pytest.mark.unit  # a stage's own logic: seconds, no index
 
 
 def test_numbers_join_their_units():
