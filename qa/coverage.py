@@ -23,6 +23,14 @@ def _is_cjk_pair(term: str) -> bool:
     return bool(_CJK_PAIR.fullmatch(term))
 
 
+@lru_cache(maxsize=16384)
+def _windows(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of every run of up to WINDOW_SENTENCES consecutive sentences of `text`. Cached:
+    reranking scores the same few thousand chunks' texts question after question."""
+    spans = split_sentences(text)
+    return tuple((spans[i][0], spans[min(i + WINDOW_SENTENCES, len(spans)) - 1][1]) for i in range(len(spans)))
+
+
 def _single_tokens(text: str) -> set[str]:
     """The tokens of `text` that are not CJK bigrams: Latin words (lower-cased), numbers, lone CJK characters."""
     return {token.lower() for token in _SINGLE_TOKEN.findall(text)}
@@ -75,9 +83,4 @@ class CoverageScorer:
 
     def best_window(self, terms: dict[str, float], text: str) -> float:
         """Best coverage by any run of up to WINDOW_SENTENCES consecutive sentences of `text`."""
-        spans = split_sentences(text)
-        best = 0.0
-        for i in range(len(spans)):
-            window = text[spans[i][0] : spans[min(i + WINDOW_SENTENCES, len(spans)) - 1][1]]
-            best = max(best, self.coverage(terms, window))
-        return best
+        return max((self.coverage(terms, text[start:end]) for start, end in _windows(text)), default=0.0)
