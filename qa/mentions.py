@@ -50,7 +50,9 @@ _LEADING_VERBS = re.compile(r"^(?:其中|全年|共|累计|实现|完成|达到|
 _OFFICE_STARTS = "中共|共青团|[区市县旗镇乡州盟团]"  # how an office in a directory begins: its administrative unit
 _NAME_LINE = re.compile(r"^([\u4e00-\u9fff·]{2,4})(?:[（(][^）)]{0,24}[）)])?$")
 _NAME_CHAR = r"(?![和与及或的])[\u4e00-\u9fff]"  # a character inside a name: never a conjunction
-_TAGGED_PERSON = re.compile(r"[\u4e00-\u9fff·]{2,4}")  # a tagged person is a name alone, not a name glued to its unit
+# A tagged person is a name alone, or a name glued to its sex in an awards row ("张茂清男金川区"); not a
+# name glued to its unit
+_TAGGED_PERSON = re.compile(r"([\u4e00-\u9fff·]{2,4})$|([\u4e00-\u9fff·]{2,3})(?=[男女][\u4e00-\u9fff])")
 _NOT_A_NAME_START = NOT_A_NAME_START | set("全该本各")  # nor with 全, 该, 本, 各 ("全区", "该镇")
 
 
@@ -295,11 +297,13 @@ def _quoted(text: str, start: int, end: int) -> list[Mention]:
 
 
 def _organisations_and_places(text: str, start: int, end: int, patterns: MentionPatterns,
-                              heads: dict[int, int]) -> list[Mention]:
+                              heads: dict[int, int], tagged_organisations: list[tuple[int, int]]) -> list[Mention]:
     """Names found by their ending (区教育局, 双湾镇), and short names after their administrative unit
     (区委宣传部); a name runs on into the body it belongs to ("区绿化委员会办公室", "市生态环境局金川分局").
     Where the tagger found an organisation or place ending at the same character (`heads`: its end →
-    its start), the name starts where the tagger's does; otherwise the head is read from the words."""
+    its start), the name starts where the tagger's does; otherwise the head is read from the words. An
+    organisation the tagger found (`tagged_organisations`) that no ending reads, and that overlaps no
+    name read so, is one too."""
     found: dict[tuple[int, int], Mention] = {}
     short_names = [m for m in patterns.short_name.finditer(text, start, end)  # not a full name plus a character:
                    if not patterns.organisation_or_place.search(m.group(0)[:-1])]  # 区财政局|联合印发
@@ -317,9 +321,13 @@ def _organisations_and_places(text: str, start: int, end: int, patterns: Mention
         name = text[at:name_end]
         if len(name) < 3:
             continue
-        at = name_end - len(name)
         kind: MentionKind = "place" if name.endswith(patterns.place_suffixes) else "organisation"
         found[(at, name_end)] = Mention(kind=kind, text=name, start=at, end=name_end, attribute=text[start:end].strip()[:40])
+    for at, name_end in tagged_organisations:  # the tagger's own: 区委, 金川区政协
+        if start <= at and name_end <= end and name_end - at >= 2 and text[at] not in _NOT_A_NAME_START \
+                and not any(m.start < name_end and at < m.end for m in found.values()):
+            found[(at, name_end)] = Mention(kind="organisation", text=text[at:name_end], start=at, end=name_end,
+                                            attribute=text[start:end].strip()[:40])
     # a name inside a longer one is part of it: 金川分局 of 市生态环境局金川分局
     return [m for m in found.values() if not any(o.start <= m.start and m.end <= o.end and o != m for o in found.values())]
 
@@ -384,8 +392,10 @@ def read_sentences(text: str, genre: Genre, names: Sequence[TaggedName] = ()) ->
     `names` are what the index's name tagger (`qa.names`) found in `text`; without them, only titled and
     listed names are people, and organisations and places are read by their endings alone."""
     patterns = mention_patterns(genre)
-    tagged = [(name.start, name.text) for name in names if name.kind == "person" and _TAGGED_PERSON.fullmatch(name.text)]
+    tagged = [(name.start, person[1] or person[2]) for name in names if name.kind == "person"
+              and (person := _TAGGED_PERSON.match(name.text))]
     heads = {name.end: name.start for name in names if name.kind != "person"}
+    tagged_organisations = [(name.start, name.end) for name in names if name.kind == "organisation"]
     sentences: list[Sentence] = []
     office_line = ""
     for start, end in split_sentences(text):
@@ -394,7 +404,7 @@ def read_sentences(text: str, genre: Genre, names: Sequence[TaggedName] = ()) ->
             continue
         mentions = [*_numbers(text, start, end, patterns), *_table_row(text, start, end, patterns), *_dates(text, start, end),
                     *_people(text, start, end, office_line, patterns, tagged),
-                    *_organisations_and_places(text, start, end, patterns, heads),
+                    *_organisations_and_places(text, start, end, patterns, heads, tagged_organisations),
                     *_quoted(text, start, end)]
         sentences.append(Sentence(start=start, end=end, mentions=tuple(sorted(mentions, key=lambda m: (m.start, m.kind)))))
         if re.search(rf"(?:{patterns.spans.titles}|常委|委员|成员)$", line) and len(line) <= 20:

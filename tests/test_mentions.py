@@ -131,6 +131,15 @@ def test_the_tagger_draws_a_names_edges_but_leaves_it_its_parent_body_and_unit()
     assert names("由市生态环境局金川分局负责。") == ["市生态环境局金川分局"]  # the tagger would cut 市生态环境局
     assert names("区市场监管局牵头。") == ["区市场监管局"]  # and the unit 区
     assert names("各镇人民政府负责。") == ["镇人民政府"]  # a name never starts with 各, whoever drew it
+    assert names("金川区政协主席叶先春") == ["金川区政协"]  # no ending reads it; the tagger does
+
+
+def test_an_awards_row_gives_the_name_before_the_sex():
+    """The tagger glues a name to its row ("吕春燕女金川区教育局"); the name is what comes before 男/女."""
+    text = "三等功2019年3月甘肃省公安厅吕春燕女金川区教育局\n2018年度金昌市社会治安综合治理工作"
+    assert "吕春燕女金川区教育局" in [name.text for name in _tagged(text)]
+    people = [m.text for s in read_sentences(text, SHARED_GENRE, _tagged(text)) for m in s.mentions if m.kind == "person"]
+    assert people == ["吕春燕"]
 
 
 def test_a_figure_is_one_quantity_however_it_is_printed():
