@@ -5,9 +5,10 @@ values: "羊存栏15.7万只，同比增长7.53%" has a count and a growth rate,
 value say which is which. So every sentence of every chunk is read once, at index build, into
 mentions: a number with its unit and the attribute phrase it measures (a growth figure also keeps
 the quantity it is the growth of), a date with the event it dates, a person with the office held,
-an organisation or place. People, and where organisations and places begin, come from the index's name
-tagger (`qa.names`) beside the book's own patterns (titles, leaders' lists, name endings). Answer
-selection ranks (sentence, mention) pairs; it never re-reads text. The layer is stored beside the index (`mentions.jsonl`) and versioned in its manifest.
+an organisation or place. People, and where organisations and places begin, come from the index's
+name tagger (`qa.names`) beside the book's own patterns (titles, leaders' lists, name endings).
+Answer selection ranks (sentence, mention) pairs; it never re-reads text. The layer is stored beside
+the index (`mentions.jsonl`) and versioned in its manifest.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import pytest
 
 from qa.genre import SHARED_GENRE
@@ -11,8 +13,13 @@ from qa.names import NameTagger, TaggedName
 pytestmark = pytest.mark.unit  # a stage's own logic: seconds, no index
 
 
+@cache
+def _tagger() -> NameTagger:
+    return NameTagger()
+
+
 def _tagged(text: str) -> list[TaggedName]:
-    return NameTagger().names([text])[0]
+    return _tagger().names([text])[0]
 
 
 def _mentions(text: str) -> list:
