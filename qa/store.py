@@ -27,7 +27,7 @@ from qa.genre import SHARED_GENRE, Genre
 from qa.lexical import Analyzer, BM25Field, extract_user_words
 from qa.manifest import file_sha256, load_manifest
 from qa.mentions import MENTION_SCHEMA, ChunkMentions, Sentence, read_sentences
-from qa.names import NameTagger
+from qa.names import names_in
 from qa.models import AnswerModels
 from qa.records import Chunk, Record, read_jsonl, to_jsonl
 from qa.tokens import ENCODING, count_tokens
@@ -99,7 +99,7 @@ def build_index(settings: Settings, embedder: Embedder, progress: bool = False,
     indexed = [chunk.indexed_text() for chunk in chunks]
     words = BM25Field.build([analyzer.words(text) for text in indexed])
     bigrams = BM25Field.build([analyzer.bigrams(text) for text in indexed])
-    names = NameTagger().names([chunk.text for chunk in chunks])
+    names = names_in([chunk.text for chunk in chunks])
     sentences = {chunk.id: read_sentences(chunk.text, genre, found) for chunk, found in zip(chunks, names)}
     manifest = {
         "schema_version": SCHEMA_VERSION,

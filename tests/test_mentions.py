@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 import pytest
 
 from qa.genre import SHARED_GENRE
 from qa.mentions import Mention, Sentence, quantity, read_sentences, same_value, unit_of
-from qa.names import NameTagger, TaggedName
+from qa.names import TaggedName, names_in
 
 pytestmark = pytest.mark.unit  # a stage's own logic: seconds, no index
 
 
-@cache
-def _tagger() -> NameTagger:
-    return NameTagger()
-
-
-def _tagged(text: str) -> list[TaggedName]:
-    return _tagger().names([text])[0]
+def _tagged(text: str) -> tuple[TaggedName, ...]:
+    return names_in([text])[0]
 
 
 def _mentions(text: str) -> list:
