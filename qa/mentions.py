@@ -53,7 +53,7 @@ _NAME_LINE = re.compile(r"^([\u4e00-\u9fff·]{2,4})(?:[（(][^）)]{0,24}[）)])
 _NAME_CHAR = r"(?![和与及或的])[\u4e00-\u9fff]"  # a character inside a name: never a conjunction
 # A tagged person is a name alone, or a name glued to its sex in an awards row ("张茂清男金川区"); not a
 # name glued to its unit
-_TAGGED_PERSON = re.compile(r"([\u4e00-\u9fff·]{2,4})$|([\u4e00-\u9fff·]{2,3})(?=[男女][\u4e00-\u9fff])")
+_TAGGED_PERSON = re.compile(r"([\u4e00-\u9fff·]{2,4}$|[\u4e00-\u9fff·]{2,3}(?=[男女][\u4e00-\u9fff]))")
 _NOT_A_NAME_START = NOT_A_NAME_START | set("全该本各")  # nor with 全, 该, 本, 各 ("全区", "该镇")
 
 
@@ -306,6 +306,7 @@ def _organisations_and_places(text: str, start: int, end: int, patterns: Mention
     organisation the tagger found (`tagged_organisations`) that no ending reads, and that overlaps no
     name read so, is one too."""
     found: dict[tuple[int, int], Mention] = {}
+    attribute = text[start:end].strip()[:40]  # the sentence a name is found in
     short_names = [m for m in patterns.short_name.finditer(text, start, end)  # not a full name plus a character:
                    if not patterns.organisation_or_place.search(m.group(0)[:-1])]  # 区财政局|联合印发
     for match in [*patterns.organisation_or_place.finditer(text, start, end), *short_names]:
@@ -323,12 +324,12 @@ def _organisations_and_places(text: str, start: int, end: int, patterns: Mention
         if len(name) < 3:
             continue
         kind: MentionKind = "place" if name.endswith(patterns.place_suffixes) else "organisation"
-        found[(at, name_end)] = Mention(kind=kind, text=name, start=at, end=name_end, attribute=text[start:end].strip()[:40])
+        found[(at, name_end)] = Mention(kind=kind, text=name, start=at, end=name_end, attribute=attribute)
     for at, name_end in tagged_organisations:  # the tagger's own: 区委, 金川区政协
         if start <= at and name_end <= end and name_end - at >= 2 and text[at] not in _NOT_A_NAME_START \
                 and not any(m.start < name_end and at < m.end for m in found.values()):
             found[(at, name_end)] = Mention(kind="organisation", text=text[at:name_end], start=at, end=name_end,
-                                            attribute=text[start:end].strip()[:40])
+                                            attribute=attribute)
     # a name inside a longer one is part of it: 金川分局 of 市生态环境局金川分局
     return [m for m in found.values() if not any(o.start <= m.start and m.end <= o.end and o != m for o in found.values())]
 
@@ -393,7 +394,7 @@ def read_sentences(text: str, genre: Genre, names: Sequence[TaggedName] = ()) ->
     `names` are what the index's name tagger (`qa.names`) found in `text`; without them, only titled and
     listed names are people, and organisations and places are read by their endings alone."""
     patterns = mention_patterns(genre)
-    tagged = [(name.start, person[1] or person[2]) for name in names if name.kind == "person"
+    tagged = [(name.start, person[1]) for name in names if name.kind == "person"
               and (person := _TAGGED_PERSON.match(name.text))]
     heads = {name.end: name.start for name in names if name.kind != "person"}
     tagged_organisations = [(name.start, name.end) for name in names if name.kind == "organisation"]
